@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(pacemaker-cli-utils etcd-server resource-agents fence-agents openipmi iproute2)
+PKGS=(pacemaker-cli-utils etcd-server resource-agents fence-agents openipmi iproute2 ipmitool)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

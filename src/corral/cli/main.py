@@ -13,7 +13,21 @@ from corral.model.errors import CorralError
 def _register() -> None:
     # Each module adds its commands to ``app``; imported here, never at module level
     # of one another, so that a face is only as heavy as what it uses.
-    from corral.cli import simulate  # noqa: F401
+    from corral.cli import (  # noqa: F401
+        agent,
+        agents,
+        cib,
+        constraint,
+        controller,
+        down,
+        node,
+        resource,
+        simulate,
+        status,
+        stonith,
+        up,
+        watchdog,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

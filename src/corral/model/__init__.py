@@ -1,6 +1,7 @@
 """The data of corral: configuration and status types, scores, and errors."""
 
 from corral.model.config import (
+    Bundle,
     Clone,
     Colocation,
     Config,
@@ -30,6 +31,7 @@ from corral.model.errors import (
 from corral.model.status import NodeStatus, OpRecord, ResourceHistory, Status
 
 __all__ = [
+    "Bundle",
     "Clone",
     "Colocation",
     "Config",

@@ -22,6 +22,7 @@ class Node:
     type: str = "member"  # member | remote | ping
     attributes: Attrs = field(default_factory=dict)
     utilization: Attrs = field(default_factory=dict)
+    score: int = 0  # the node's base weight (``<node score=...>``), rarely set
 
 
 @dataclass(slots=True)
@@ -35,7 +36,8 @@ class Op:
     role: str | None = None  # Started/Unpromoted/Promoted (normalised), or None
     on_fail: str | None = None
     enabled: bool = True
-    meta: Attrs = field(default_factory=dict)
+    meta: Attrs = field(default_factory=dict)  # other op attributes (start-delay, ...)
+    instance: Attrs = field(default_factory=dict)  # op instance_attributes (OCF_CHECK_LEVEL)
 
 
 @dataclass(slots=True)
@@ -48,6 +50,8 @@ class Primitive:
     meta: Attrs = field(default_factory=dict)
     ops: list[Op] = field(default_factory=list)
     utilization: Attrs = field(default_factory=dict)
+    template: str | None = None  # the <template> it was built from (already merged in)
+    description: str | None = None
 
     kind: Literal["primitive"] = "primitive"
 
@@ -63,6 +67,7 @@ class Group:
     id: str
     children: list[Primitive]
     meta: Attrs = field(default_factory=dict)
+    instance: Attrs = field(default_factory=dict)
 
     kind: Literal["group"] = "group"
 
@@ -73,6 +78,8 @@ class Clone:
     child: Primitive | Group
     meta: Attrs = field(default_factory=dict)
     promotable: bool = False
+    instance: Attrs = field(default_factory=dict)
+    legacy_master: bool = False  # written as <master> in the CIB (promotable either way)
 
     kind: Literal["clone"] = "clone"
 
@@ -164,6 +171,7 @@ class Order:
     symmetrical: bool | None = None  # None: default (True unless Serialize)
     score: int | None = None
     sets: list[ResourceSet] = field(default_factory=list)
+    require_all: bool = True
 
 
 @dataclass(slots=True)
@@ -178,12 +186,54 @@ class FencingLevel:
 
 
 @dataclass(slots=True)
+class FenceDevice:
+    """A fencing device (Pacemaker's stonith resource): a fence agent, its
+    parameters, and which nodes it can fence. ``host_map`` maps a node to the
+    agent's plug/port ("2" or "2,3"); ``host_check`` is static-list,
+    dynamic-list, status or none (None: Pacemaker's default for the agent).
+    ``meta`` keeps the other ``pcmk_*`` settings (per-action timeouts, retries,
+    action overrides) and meta attributes such as ``priority``."""
+
+    id: str
+    agent: str  # fence_ipmilan, fence_dummy, ...
+    params: Attrs = field(default_factory=dict)
+    host_list: list[str] = field(default_factory=list)
+    host_map: Attrs = field(default_factory=dict)
+    host_check: str | None = None
+    host_argument: str | None = None  # the agent parameter that names the target
+    monitor_interval_ms: int = 60_000  # 0: no recurring monitor
+    timeout_ms: int | None = None  # None: the cluster's stonith-timeout
+    retries: int = 2  # further attempts within the timeout
+    delay_max_ms: int = 0
+    delay_base_ms: int = 0
+    meta: Attrs = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class Ticket:
     id: str
     ticket: str
-    rsc: str
+    rsc: str | None
     rsc_role: str | None = None
     loss_policy: str = "stop"
+    sets: list[ResourceSet] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Bundle:
+    """A container bundle (recorded, not scheduled by the core): its runtime
+    (docker/podman/rkt) settings, network, storage and the primitive inside."""
+
+    id: str
+    runtime: str = "docker"
+    runtime_attrs: Attrs = field(default_factory=dict)
+    network: Attrs = field(default_factory=dict)
+    port_mappings: list[Attrs] = field(default_factory=list)
+    storage_mappings: list[Attrs] = field(default_factory=list)
+    child: Primitive | None = None
+    meta: Attrs = field(default_factory=dict)
+    instance: Attrs = field(default_factory=dict)
+    position: int | None = None  # how many of Config.resources came before it in the CIB
 
 
 @dataclass(slots=True)
@@ -198,6 +248,10 @@ class Config:
     orders: list[Order] = field(default_factory=list)
     tickets: list[Ticket] = field(default_factory=list)
     fencing_levels: list[FencingLevel] = field(default_factory=list)
+    fence_devices: list[FenceDevice] = field(default_factory=list)
+    bundles: list[Bundle] = field(default_factory=list)
+    # tag id -> member ids; constraints naming a tag are already expanded by the reader
+    tags: dict[str, list[str]] = field(default_factory=dict)
 
     def prop(self, name: str, default: str | None = None) -> str | None:
         """A cluster property, by either spelling (``stonith-enabled`` / ``stonith_enabled``)."""

@@ -59,6 +59,7 @@ class ResourceHistory:
     type: str | None = None
     ops: list[OpRecord] = field(default_factory=list)
     container: str | None = None
+    shutdown_lock: int | None = None  # epoch seconds of a shutdown lock
 
 
 @dataclass(slots=True)
@@ -68,6 +69,8 @@ class NodeStatus:
     name: str
     id: str | None = None
     in_ccm: bool = False  # member of the cluster layer (corral: holds a live lease)
+    # False when the CIB records no in_ccm at all: "peer has not been seen by the cluster"
+    in_ccm_recorded: bool = True
     crmd: str = "offline"  # online | offline
     join: str = "down"  # member | down | pending | banned
     expected: str = "down"
@@ -76,6 +79,8 @@ class NodeStatus:
     attributes: dict[str, str] = field(default_factory=dict)  # transient attributes
     history: dict[str, ResourceHistory] = field(default_factory=dict)
     remote_node: bool = False
+    node_fenced: bool = False  # a remote/guest node recorded as fenced
+    in_maintenance: bool = False  # node_in_maintenance (remote nodes)
 
     @property
     def online(self) -> bool:
@@ -88,3 +93,10 @@ class Status:
     have_quorum: bool = True
     dc: str | None = None
     tickets: dict[str, dict[str, str]] = field(default_factory=dict)
+    # the CIB's ``execution-date`` (epoch seconds): the "now" the input was taken at
+    execution_date: int | None = None
+    # the CIB's ``no-quorum-panic``: without quorum, nodes fence themselves
+    no_quorum_panic: bool = False
+    # the CIB's ``crm_feature_set``: Pacemaker reads old operation records by the
+    # rules of the version that wrote them (None: not given, the oldest rules)
+    feature_set: str | None = "3.16.1"

@@ -1,1 +1,72 @@
-"""corral.store"""
+"""corral.store: the store contract (``base``), its errors (``errors``), leader election
+(``election``) and the backends (``memory``, ``sqlite``, ``etcd``), picked by URL with
+``open_store``. See docs/store.md."""
+
+from corral.store.base import (
+    Compare,
+    Delete,
+    Event,
+    EventType,
+    Get,
+    KeepAlive,
+    KeyValue,
+    Lease,
+    Limits,
+    Op,
+    OpResult,
+    Put,
+    Snapshot,
+    Store,
+    TxnResult,
+    Watch,
+)
+from corral.store.election import Election, Leadership
+from corral.store.errors import (
+    Compacted,
+    FutureRevision,
+    InvalidKey,
+    InvalidURL,
+    LeaseExpired,
+    NotLeader,
+    StoreClosed,
+    StoreError,
+    TooManyOps,
+    Unavailable,
+    UnknownScheme,
+    ValueTooLarge,
+)
+from corral.store.url import open_store
+
+__all__ = [
+    "Compacted",
+    "Compare",
+    "Delete",
+    "Election",
+    "Event",
+    "EventType",
+    "FutureRevision",
+    "Get",
+    "InvalidKey",
+    "InvalidURL",
+    "KeepAlive",
+    "KeyValue",
+    "Leadership",
+    "Lease",
+    "LeaseExpired",
+    "Limits",
+    "NotLeader",
+    "Op",
+    "OpResult",
+    "Put",
+    "Snapshot",
+    "Store",
+    "StoreClosed",
+    "StoreError",
+    "TooManyOps",
+    "TxnResult",
+    "Unavailable",
+    "UnknownScheme",
+    "ValueTooLarge",
+    "Watch",
+    "open_store",
+]

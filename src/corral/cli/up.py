@@ -1,0 +1,63 @@
+"""``corral up``: start a local cluster (see ``corral.local.launcher``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from corral.cli.app import app
+from corral.local import launcher
+from corral.local.clusterfile import DEFAULT_DIR, ENV_DIR
+
+
+def default_dir() -> Path:
+    return Path(os.environ.get(ENV_DIR) or DEFAULT_DIR)
+
+
+@app.command()
+def up(
+    nodes: int = typer.Option(3, "--nodes", "-n", help="How many nodes"),
+    store: str | None = typer.Option(
+        None, "--store", help="Store URL (default: an embedded sqlite file in DIR)"
+    ),
+    directory: Path | None = typer.Option(
+        None, "--dir", help=f"Where the cluster lives (default: ${ENV_DIR} or {DEFAULT_DIR})"
+    ),
+    cluster: str = typer.Option("local", "--cluster", help="The cluster's name in the store"),
+    lease_ttl: float = typer.Option(
+        launcher.DEFAULT_LEASE_TTL, "--lease-ttl", help="Node lease TTL in seconds"
+    ),
+    no_cgroups: bool = typer.Option(
+        False, "--no-cgroups", help="Use process groups even where cgroup v2 is available"
+    ),
+) -> None:
+    """Start a cluster on this machine: per node an agent, its watchdog and a controller."""
+    out = Console(highlight=False)
+    d = directory or default_dir()
+    c = launcher.up(
+        d,
+        nodes=nodes,
+        store_url=store,
+        cluster=cluster,
+        lease_ttl=lease_ttl,
+        use_cgroups=not no_cgroups,
+        progress=lambda line: out.print(f"[dim]…[/dim] {line}"),
+    )
+    out.print(f"\n[bold green]cluster {c.cluster!r} is up[/bold green] in {c.dir}")
+    out.print(f"  store:  {c.store}")
+    if c.isolation == "pgroup":
+        out.print(
+            "  [yellow]no cgroup v2: nodes are process groups (a node cannot be killed "
+            "at once)[/yellow]"
+        )
+    for n in c.nodes:
+        out.print(
+            f"  {n.name}: agent {n.agent_pid}, watchdog {n.watchdog_pid}, controller "
+            f"{n.controller_pid}" + (f"; cgroup {n.cgroup}" if n.cgroup else "")
+        )
+        out.print(f"      logs: {n.state_dir}/{{agent,watchdog,controller}}.log")
+    out.print(f"\n  see it:  corral status --dir {c.dir} --watch")
+    out.print(f"  stop it: corral down --dir {c.dir}")

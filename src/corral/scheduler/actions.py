@@ -1,0 +1,233 @@
+"""Actions of each primitive: probes, stops, starts and recurring monitors.
+
+Pacemaker Explained, "Resource Operations": before a resource is started
+anywhere its state on every online node must be known, so a *probe* (a
+monitor with interval 0) runs wherever it is unknown. A resource moving away
+from a node is stopped there; one assigned to a node where it does not run is
+started there; one that failed (or is active on several nodes) is stopped and
+started again ("recovered"). Stops come before starts. Each recurring
+``monitor`` operation runs on the node where the resource runs, once it has
+started; a monitor with ``role=Stopped`` runs where the resource is not.
+"""
+
+from __future__ import annotations
+
+from corral.scheduler.context import Ctx
+from corral.scheduler.digests import definition_changed, last_start
+from corral.scheduler.graph import IMPLIES_THEN, RESTART, RUNNABLE_LEFT, Act, Graph
+from corral.scheduler.tree import Rsc, is_true
+
+
+def node_fenced(ctx: Ctx, node: str, fenced: set[str]) -> bool:
+    return node in fenced
+
+
+def create_primitive_actions(p: Rsc, ctx: Ctx, graph: Graph, fenced: set[str]) -> None:
+    inst = p.inst
+    current = dict(inst.active_on) if inst is not None else {}
+    failed = set(inst.failed_on) if inst is not None else set()
+    target = p.assigned
+    if (inst is not None and inst.blocked) or not p.managed:
+        _frozen(p, graph, current, failed, blocked=inst is not None and inst.blocked)
+        return
+    multiple = len(current) > 1
+    stops: list[Act] = []
+    for node in current:
+        info = ctx.nodes.get(node)
+        down = node in fenced
+        if info is not None and not info.online and not down and not info.unclean:
+            continue
+        stop = graph.new(p, "stop", node, optional=True, pseudo=down)
+        if node != target or node in failed or multiple or down:
+            stop.require()
+        if info is not None and (not info.online or info.unclean) and not down:
+            stop.block()  # an unclean node that cannot be fenced: nothing can stop it
+        stops.append(stop)
+    if p.id in ctx.migrating and target is not None and len(stops) == 1:
+        _migrate(p, ctx, graph, stops[0], target)
+        return
+    if target is not None:
+        running_here = target in current and target not in failed and not multiple
+        start = graph.new(p, "start", target, optional=running_here)
+        if running_here and _definition_changed(p, target):
+            start.require("resource definition change")
+        for stop in stops:
+            graph.order(stop, start, IMPLIES_THEN | RESTART | RUNNABLE_LEFT)
+        if not running_here and target not in current:
+            pass
+        _monitors(p, ctx, graph, start, target)
+
+
+def recurring_cleanup(p: Rsc, ctx: Ctx, graph: Graph) -> None:
+    """Recurring operations beyond the started ones: monitors with
+    ``role=Stopped`` run on every online node where the resource will not run
+    (and are cancelled where it will); recurring operations still active in the
+    history but no longer configured are cancelled."""
+    inst = p.inst
+    if inst is None or p.prim is None:
+        return
+    start = graph.get(p, "start", p.assigned) if p.assigned is not None else None
+    runs_on = p.assigned if start is not None and start.runnable else None
+    if not p.managed:
+        runs_on = p.current_node
+    stopped_ops = [
+        op for op in p.prim.ops
+        if op.name == "monitor" and op.interval_ms > 0 and op.enabled and op.role == "Stopped"
+    ]  # fmt: skip
+    started = {
+        op.interval_ms
+        for op in p.prim.ops
+        if op.name == "monitor" and op.enabled and op.role in (None, "Started")
+    }
+    stopped = {op.interval_ms for op in stopped_ops}
+    for node, active in inst.monitors.items():
+        for task, interval in active:
+            if task != "monitor" or interval <= 0:
+                continue
+            here = node == runs_on
+            if (here and interval not in started) or (
+                not here and interval in stopped and node == p.assigned
+            ):
+                graph.new(p, "cancel", node, interval, optional=False)
+    if not p.managed:
+        return
+    for op in stopped_ops:
+        for node in ctx.node_names:
+            info = ctx.nodes[node]
+            if not info.online or info.unclean or info.pending or node == runs_on:
+                continue
+            if ("monitor", op.interval_ms) in inst.monitors.get(node, ()):
+                continue
+            mon = graph.new(p, "monitor", node, op.interval_ms, optional=False)
+            graph.order(graph.get(p, "stop", node), mon, 0)
+
+
+def _frozen(p: Rsc, graph: Graph, current: dict[str, str], failed: set[str], blocked: bool) -> None:
+    """An unmanaged resource: the cluster may not act on it, so its actions
+    exist (others are ordered against them) but never become required; those
+    of a blocked resource (a failure with on-fail=block) cannot run at all."""
+    # a stop is still wanted (and so blocks what waits for it) after a failure
+    # whose handling is on-fail=block, not for other reasons to leave it alone
+    wanted = blocked and p.inst is not None and p.inst.on_fail == "block"
+    for n in current:
+        stop = graph.new(p, "stop", n, optional=not (wanted and n in failed))
+        stop.frozen = True
+        stop.runnable = not blocked
+    if p.assigned is not None:
+        graph.new(p, "start", p.assigned).frozen = True
+
+
+def _definition_changed(p: Rsc, node: str) -> bool:
+    if p.inst is None or p.prim is None:
+        return False
+    st = p.inst.nodes.get(node)
+    if st is None:
+        return False
+    op = last_start(st.ops)
+    if op is None:
+        return False
+    params = dict(p.prim.instance)
+    for conf in p.prim.ops:  # the operation's own parameters count too
+        if conf.name == op.operation and conf.interval_ms == 0:
+            params.update(conf.instance)
+    return definition_changed(op, params)
+
+
+def _migrate(p: Rsc, ctx: Ctx, graph: Graph, stop: Act, target: str) -> None:
+    source = stop.node
+    mig_to = graph.new(p, "migrate_to", source, optional=False)
+    mig_to.meta["migrate_target"] = target
+    mig_from = graph.new(p, "migrate_from", target, optional=False)
+    mig_from.meta["migrate_source"] = source or ""
+    start = graph.new(p, "start", target, optional=False, pseudo=True)
+    graph.order(mig_to, mig_from, RUNNABLE_LEFT)
+    graph.order(mig_from, stop, RUNNABLE_LEFT)
+    graph.order(stop, start, IMPLIES_THEN | RUNNABLE_LEFT)
+    _monitors(p, ctx, graph, start, target)
+
+
+def _monitors(p: Rsc, ctx: Ctx, graph: Graph, start: Act, node: str) -> None:
+    if p.prim is None:
+        return
+    active = set(p.inst.monitors.get(node, [])) if p.inst is not None else set()
+    for op in p.prim.ops:
+        if op.name != "monitor" or op.interval_ms <= 0 or not op.enabled:
+            continue
+        if op.role not in (None, "Started"):
+            continue
+        if not is_true(op.meta.get("enabled"), True):
+            continue
+        needed = ("monitor", op.interval_ms) not in active
+        mon = graph.new(p, "monitor", node, op.interval_ms, optional=not needed)
+        graph.order(start, mon, IMPLIES_THEN | RUNNABLE_LEFT)
+
+
+def create_probes(ctx: Ctx, graph: Graph) -> None:
+    """Probe every primitive on every online node where its state is unknown.
+
+    Probes are many (every resource on every new node) and never depend on
+    anything, so they are kept as plain (instance, node) pairs in
+    ``graph.probes`` rather than as graph actions."""
+    if not ctx.state.options.enable_startup_probes:
+        return
+    never = _discovery_never(ctx)
+    online = [
+        n
+        for n in ctx.node_names
+        if ctx.nodes[n].online and not ctx.nodes[n].unclean and not ctx.nodes[n].pending
+    ]
+    for root in ctx.tree.roots:
+        if root.kind == "clone" and not is_true(root.meta.get("globally-unique")):
+            for node in online:
+                _probe_anonymous(root, node, graph, never)
+            continue
+        for p in root.primitives():
+            _probe_everywhere(p, online, graph, never)
+
+
+def _probe_everywhere(p: Rsc, online: list[str], graph: Graph, never: set[tuple[str, str]]) -> None:
+    if p.inst is None or p.inst.orphan or "container" in p.meta:
+        return  # nothing to discover inside a container
+    known = p.inst.probed_on
+    if never:
+        nodes = [
+            n
+            for n in online
+            if n not in known and (p.id, n) not in never and (p.config_id, n) not in never
+        ]
+    else:
+        nodes = [n for n in online if n not in known]
+    if nodes:
+        graph.probes.append((p, nodes))
+
+
+def _probe_anonymous(r: Rsc, node: str, graph: Graph, never: set[tuple[str, str]]) -> None:
+    """An anonymous clone is probed once per node: with the instance placed
+    there, else with the first instance."""
+    if not r.children:
+        return
+    if any(_known(p, node) for c in r.children for p in c.primitives()):
+        return
+    chosen = r.children[0]
+    for c in r.children:
+        first = c if c.kind == "primitive" else (c.children[0] if c.children else None)
+        if first is not None and first.assigned == node:
+            chosen = c
+            break
+    for p in chosen.primitives():
+        _probe_everywhere(p, [node], graph, never)
+
+
+def _discovery_never(ctx: Ctx) -> set[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    for loc in ctx.config.locations:
+        if loc.resource_discovery == "never" and loc.rsc and loc.node:
+            r = ctx.tree.by_id.get(loc.rsc)
+            if r is not None:
+                for p in r.primitives():
+                    out.add((p.id, loc.node))
+    return out
+
+
+def _known(p: Rsc, node: str) -> bool:
+    return p.inst is not None and node in p.inst.probed_on

@@ -1,0 +1,96 @@
+"""Policy end to end: failing monitors, standby and stickiness, order across nodes."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+from tests.e2e.harness import LocalCluster, cmdline, free_port, http_ok, kill_quietly, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def _pid_of(c: LocalCluster, node: str, marker: str) -> int:
+    return next(p for p in c.cgroup_pids(node) if marker in cmdline(p))
+
+
+def test_failing_monitor_restarts_then_moves(sqlite_cluster: LocalCluster) -> None:
+    c = sqlite_cluster
+    port = free_port()
+    marker = c.web("web", "127.0.0.4", port, "meta", "migration-threshold=2")
+    node = wait_for(lambda: c.nodes_running(marker), 20, "web to run")[0]
+    # 1st failure: restart in place
+    first = _pid_of(c, node, marker)
+    kill_quietly(first, signal.SIGKILL)
+    wait_for(
+        lambda: node in c.nodes_running(marker) and _pid_of(c, node, marker) != first,
+        15, "web restarted in place",
+    )  # fmt: skip
+    # 2nd failure reaches migration-threshold=2: it moves
+    kill_quietly(_pid_of(c, node, marker), signal.SIGKILL)
+    other = wait_for(
+        lambda: [n for n in c.nodes_running(marker) if n != node], 20, "web moved away"
+    )
+    assert other and node not in c.nodes_running(marker)
+    wait_for(lambda: http_ok("127.0.0.4", port), 10, "web to answer")
+    assert any(f["rsc"] == "web" for f in c.status()["failed_actions"])
+
+
+def test_standby_empties_unstandby_keeps_sticky(sqlite_cluster: LocalCluster) -> None:
+    c = sqlite_cluster
+    c.corral("resource", "defaults", "resource-stickiness=100", check=False)
+    port = free_port()
+    marker = c.web("web", "127.0.0.5", port, "meta", "resource-stickiness=100")
+    node = wait_for(lambda: c.nodes_running(marker), 20, "web to run")[0]
+    c.corral("node", "standby", node)
+    other = wait_for(
+        lambda: [n for n in c.nodes_running(marker) if n != node], 20, "web off the standby node"
+    )
+    assert node not in c.nodes_running(marker)
+    st = {n["name"]: n["state"] for n in c.status()["nodes"]}
+    assert st[node] == "standby"
+    c.corral("node", "unstandby", node)
+    wait_for(lambda: {n["name"]: n["state"] for n in c.status()["nodes"]}[node] == "online", 10,
+             "node online again")  # fmt: skip
+    import time
+
+    time.sleep(2.0)  # give the controller every chance to move it back (it must not)
+    assert c.nodes_running(marker) == other
+
+
+def test_order_holds_across_nodes(sqlite_cluster: LocalCluster) -> None:
+    c = sqlite_cluster
+    pa, pb = free_port(), free_port()
+    ma = c.web("a", "127.0.0.6", pa, "--disabled")
+    mb = c.web("b", "127.0.0.7", pb)
+    c.corral("constraint", "location", "a", "prefers", "n1")
+    c.corral("constraint", "location", "b", "prefers", "n2")
+    c.corral("constraint", "order", "a", "then", "b")
+    import time
+
+    time.sleep(1.5)
+    assert c.nodes_running(mb) == []  # b waits for a, which is disabled
+    c.corral("resource", "enable", "a")
+    wait_for(lambda: c.nodes_running(mb) == ["n2"], 20, "b on n2")
+    assert c.nodes_running(ma) == ["n1"]
+    # b's start began after a's start had finished (the agents' own records)
+    ops = {rsc: _start_record(c, node, rsc) for node, rsc in (("n1", "a"), ("n2", "b"))}
+    a_end = ops["a"]["start"] + ops["a"]["duration_ms"] / 1000
+    assert ops["b"]["start"] >= a_end
+
+
+def _start_record(c: LocalCluster, node: str, rsc: str) -> dict:
+    import asyncio
+
+    from corral.store import open_store
+
+    async def go() -> dict:
+        s = await open_store(c.info["store"])
+        try:
+            kv = await s.get(f"/corral/{c.name}/status/ops/{node}/{rsc}")
+            assert kv is not None
+            return kv.json()["ops"]["start_0"]
+        finally:
+            await s.close()
+
+    return asyncio.run(go())
