@@ -62,15 +62,26 @@ async def bench_ops(a: Store, b: Store, n: int) -> dict[str, Any]:
         assert r.succeeded
     res["cas_txn"] = stats(t)
 
-    delays = []
+    # the watcher waits in its own task (as a daemon's would) while the writer puts
+    count = min(n, 300)
+    sent: dict[str, float] = {}
+    delays: list[float] = []
     async with await b.watch(p + "w/") as w:
-        it = aiter(w)
-        for i in range(min(n, 300)):
-            t0 = time.perf_counter()
-            await a.put(f"{p}w/{i}", value)
-            await anext(it)
-            delays.append(time.perf_counter() - t0)
-            await asyncio.sleep(0.003)  # spread over time, as real changes are
+
+        async def consume() -> None:
+            async for ev in w:
+                delays.append(time.perf_counter() - sent[ev.key])
+                if len(delays) == count:
+                    return
+
+        consumer = asyncio.create_task(consume())
+        await asyncio.sleep(0.05)
+        for i in range(count):
+            key = f"{p}w/{i}"
+            sent[key] = time.perf_counter()
+            await a.put(key, value)
+            await asyncio.sleep(0.005)  # spread over time, as real changes are
+        await asyncio.wait_for(consumer, 30)
     res["watch_delivery"] = stats(delays)
     await a.delete(p, prefix=True)
     return res

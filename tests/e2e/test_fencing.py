@@ -82,9 +82,9 @@ def _epoch_to_mono() -> Callable[[float], float]:
 
 
 def test_partition_fenced_by_device_before_recovery(
-    sqlite_cluster: LocalCluster, bmc_factory: Callable[..., fx.Bmc]
+    cluster: LocalCluster, bmc_factory: Callable[..., fx.Bmc]
 ) -> None:
-    c = sqlite_cluster
+    c = cluster
     node, host, port, marker = _web_off_leader(c)
     bmc = bmc_factory(node)
     bmc.set_victims(cgroups=[c.node(node)["cgroup"]])

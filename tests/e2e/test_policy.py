@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
+import time
 
 import pytest
 from tests.e2e.harness import LocalCluster, cmdline, free_port, http_ok, kill_quietly, wait_for
 
+from corral.store import open_store
+
 pytestmark = pytest.mark.slow
 
 
-def _pid_of(c: LocalCluster, node: str, marker: str) -> int:
-    return next(p for p in c.cgroup_pids(node) if marker in cmdline(p))
+def _pids_of(c: LocalCluster, node: str, marker: str) -> list[int]:
+    """The live processes on ``node`` running ``marker`` (a just-killed one has no cmdline)."""
+    return [p for p in c.cgroup_pids(node) if marker in cmdline(p)]
+
+
+def _restarted(c: LocalCluster, node: str, marker: str, old: int) -> int | None:
+    """The pid of a new ``marker`` process on ``node`` (not ``old``), once there is one."""
+    pids = [p for p in _pids_of(c, node, marker) if p != old]
+    return pids[0] if pids else None
 
 
 def test_failing_monitor_restarts_then_moves(sqlite_cluster: LocalCluster) -> None:
@@ -20,14 +31,11 @@ def test_failing_monitor_restarts_then_moves(sqlite_cluster: LocalCluster) -> No
     marker = c.web("web", "127.0.0.4", port, "meta", "migration-threshold=2")
     node = wait_for(lambda: c.nodes_running(marker), 20, "web to run")[0]
     # 1st failure: restart in place
-    first = _pid_of(c, node, marker)
+    first = wait_for(lambda: _pids_of(c, node, marker), 5, "web's pid")[0]
     kill_quietly(first, signal.SIGKILL)
-    wait_for(
-        lambda: node in c.nodes_running(marker) and _pid_of(c, node, marker) != first,
-        15, "web restarted in place",
-    )  # fmt: skip
+    second = wait_for(lambda: _restarted(c, node, marker, first), 15, "web restarted in place")
     # 2nd failure reaches migration-threshold=2: it moves
-    kill_quietly(_pid_of(c, node, marker), signal.SIGKILL)
+    kill_quietly(second, signal.SIGKILL)
     other = wait_for(
         lambda: [n for n in c.nodes_running(marker) if n != node], 20, "web moved away"
     )
@@ -52,8 +60,6 @@ def test_standby_empties_unstandby_keeps_sticky(sqlite_cluster: LocalCluster) ->
     c.corral("node", "unstandby", node)
     wait_for(lambda: {n["name"]: n["state"] for n in c.status()["nodes"]}[node] == "online", 10,
              "node online again")  # fmt: skip
-    import time
-
     time.sleep(2.0)  # give the controller every chance to move it back (it must not)
     assert c.nodes_running(marker) == other
 
@@ -62,34 +68,38 @@ def test_order_holds_across_nodes(sqlite_cluster: LocalCluster) -> None:
     c = sqlite_cluster
     pa, pb = free_port(), free_port()
     ma = c.web("a", "127.0.0.6", pa, "--disabled")
-    mb = c.web("b", "127.0.0.7", pb)
+    mb = c.web("b", "127.0.0.7", pb, "--disabled")  # no start of b before the order exists
     c.corral("constraint", "location", "a", "prefers", "n1")
     c.corral("constraint", "location", "b", "prefers", "n2")
     c.corral("constraint", "order", "a", "then", "b")
-    import time
-
+    c.corral("resource", "enable", "b")
     time.sleep(1.5)
     assert c.nodes_running(mb) == []  # b waits for a, which is disabled
+    enabled = time.time()
     c.corral("resource", "enable", "a")
     wait_for(lambda: c.nodes_running(mb) == ["n2"], 20, "b on n2")
     assert c.nodes_running(ma) == ["n1"]
-    # b's start began after a's start had finished (the agents' own records)
-    ops = {rsc: _start_record(c, node, rsc) for node, rsc in (("n1", "a"), ("n2", "b"))}
+    # b's start began after a's start had finished (the agents' own records). A process
+    # is up before its agent records the start, so wait for the records of these starts.
+    ops = wait_for(lambda: _start_records(c, enabled), 10, "both start records")
     a_end = ops["a"]["start"] + ops["a"]["duration_ms"] / 1000
     assert ops["b"]["start"] >= a_end
 
 
-def _start_record(c: LocalCluster, node: str, rsc: str) -> dict:
-    import asyncio
+def _start_records(c: LocalCluster, since: float) -> dict[str, dict] | None:
+    """a's start record on n1 and b's on n2, once both are of starts begun after ``since``."""
 
-    from corral.store import open_store
-
-    async def go() -> dict:
+    async def go() -> dict[str, dict] | None:
         s = await open_store(c.info["store"])
         try:
-            kv = await s.get(f"/corral/{c.name}/status/ops/{node}/{rsc}")
-            assert kv is not None
-            return kv.json()["ops"]["start_0"]
+            out = {}
+            for node, rsc in (("n1", "a"), ("n2", "b")):
+                kv = await s.get(f"/corral/{c.name}/status/ops/{node}/{rsc}")
+                rec = (kv.json()["ops"] if kv is not None else {}).get("start_0")
+                if rec is None or rec["start"] < since:
+                    return None
+                out[rsc] = rec
+            return out
         finally:
             await s.close()
 

@@ -45,6 +45,7 @@ from corral.agent.statedir import ResourceState, StateDir, write_json
 from corral.agent.watchdog import feed_from_env
 from corral.executors import attributes
 from corral.executors.agents import DEFAULT_OCF_ROOT
+from corral.model.cluster import DEFAULT_CLUSTER
 from corral.store import Lease, Put, Store
 from corral.store.errors import LeaseExpired, StoreError
 
@@ -65,7 +66,7 @@ MEMBERS_POLL_S = 5.0
 class AgentOptions:
     node: str
     state_dir: str
-    cluster: str = "default"
+    cluster: str = DEFAULT_CLUSTER
     ttl: float = DEFAULT_TTL
     ocf_root: str = DEFAULT_OCF_ROOT
     netns: str | None = None

@@ -25,9 +25,10 @@ round (off and reboot are safe to repeat).
 **Coming back fresh.** A node that was fenced must not resume the life that was
 shot. The controller records the fenced life's lease in ``fencing/fenced/<node>``
 and revokes it; an agent that still holds that lease (it was frozen, or it was
-restarted and resumed it) stops everything, drops the lease and registers with
-a new one. After any such re-registration the agent probes every resource it
-knows before it takes actions again (``rejoin_loop``).
+restarted and resumed it) revokes it too, so its next refresh fails: it stops
+everything and registers with a new lease. After any such re-registration the
+agent probes every resource it knows before it takes actions again
+(``rejoin_loop``).
 """
 
 from __future__ import annotations
@@ -37,13 +38,12 @@ import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from corral.agent.logkv import log_kv
 from corral.agent.protocol import Action, dumps
 from corral.executors.fence import FenceRunner
 from corral.executors.fence_topology import FenceOutcome, fence_node
-from corral.model import jsonform
+from corral.model import config_docs
 from corral.model.config import Config, FenceDevice
 from corral.model.errors import CorralError
 from corral.model.fence_agent import scrub
@@ -72,24 +72,12 @@ def fenced_key(root: str, node: str) -> str:
 
 
 def decode_config(kvs: list[KeyValue], root: str) -> Config:
-    """The configuration under ``<root>config/`` (the store documents of
-    ``corral.model.jsonform``; kinds this agent does not know are skipped)."""
+    """The configuration under ``<root>config/`` (``corral.model.config_docs``)."""
     prefix = root + "config/"
-    rows: list[tuple[str, int, str, Any]] = []
-    for kv in kvs:
-        kind, slash, ident = kv.key[len(prefix) :].partition("/")
-        if not slash or "/" in ident or kind not in jsonform.KINDS:
-            continue
-        with contextlib.suppress(ValueError):
-            doc = kv.json()
-            pos = 0
-            if kind != "properties" and isinstance(doc, dict):
-                doc = dict(doc)
-                p = doc.pop("_position", 0)
-                pos = p if isinstance(p, int) else 0
-            rows.append((kind, pos, unquote(ident), doc))
-    rows.sort(key=lambda r: (r[0], r[1], r[2]))
-    return jsonform.from_documents((k, i, d) for k, _, i, d in rows)
+    return config_docs.decode(
+        ((kv.key[len(prefix) :], kv.value) for kv in kvs if kv.key.startswith(prefix)),
+        prefix=prefix,
+    )
 
 
 def plan_of(fence: dict[str, Any]) -> list[PlanLevel]:
@@ -225,4 +213,8 @@ async def _check_fenced(ag: Agent) -> None:
     except (ValueError, TypeError, AttributeError):
         return
     if fenced == lease.id and ag.lease is lease:
-        await ag.lose_lease(f"the cluster fenced this node's life (lease {lease.id:x})")
+        # end that life the agent's own way: its next refresh finds the lease gone,
+        # stops everything and registers anew
+        log_kv(log, logging.ERROR, "fenced-life", node=ag.node, lease=f"{lease.id:x}")
+        with contextlib.suppress(StoreError, TimeoutError, OSError):
+            await asyncio.wait_for(ag.store.revoke(lease), RPC_TIMEOUT_S)

@@ -88,6 +88,7 @@ from typing import Any
 
 from corral.executors.health import HealthCheck
 from corral.executors.process import ProcessSpec
+from corral.model.cluster import DEFAULT_CLUSTER
 
 PROTOCOL_VERSION = 1
 
@@ -120,7 +121,7 @@ def dumps(obj: Any) -> bytes:
 class Keys:
     """The store keys of one cluster."""
 
-    cluster: str = "default"
+    cluster: str = DEFAULT_CLUSTER
 
     @property
     def root(self) -> str:

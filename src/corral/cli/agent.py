@@ -13,6 +13,7 @@ import typer
 from corral.agent.daemon import DEFAULT_TTL, Agent, AgentOptions
 from corral.cli.app import app
 from corral.executors.agents import DEFAULT_OCF_ROOT
+from corral.model.cluster import DEFAULT_CLUSTER
 from corral.store import open_store
 
 
@@ -43,7 +44,7 @@ async def run_agent(opts: AgentOptions, store_url: str) -> None:
 def agent(
     node: str = typer.Option(..., "--node", help="This node's name"),
     store: str = typer.Option(..., "--store", help="Store URL: memory://, sqlite:///path, etcd://"),
-    cluster: str = typer.Option("default", "--cluster", help="Cluster name (key prefix)"),
+    cluster: str = typer.Option(DEFAULT_CLUSTER, "--cluster", help="Cluster name (key prefix)"),
     state_dir: str | None = typer.Option(
         None, "--state-dir", help="Node state directory [default: /var/lib/corral/CLUSTER/NODE]"
     ),

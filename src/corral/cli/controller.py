@@ -13,6 +13,7 @@ import typer
 from corral.cli.app import app
 from corral.controller.daemon import Controller, Settings
 from corral.controller.nodeloss import DEFAULT_MARGIN_S
+from corral.model.cluster import DEFAULT_CLUSTER
 from corral.store import open_store
 
 
@@ -36,7 +37,7 @@ async def _run(store_url: str, cluster: str, name: str, settings: Settings) -> N
 @app.command()
 def controller(
     store: str = typer.Option(..., "--store", help="Store URL"),
-    cluster: str = typer.Option("default", "--cluster", help="Cluster name in the store"),
+    cluster: str = typer.Option(DEFAULT_CLUSTER, "--cluster", help="Cluster name in the store"),
     name: str = typer.Option(
         socket.gethostname(), "--name", help="This candidate's name (shown as the leader)"
     ),

@@ -32,6 +32,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from corral.model.cluster import DEFAULT_CLUSTER
 from corral.model.errors import CorralError
 from corral.store import Store, open_store
 
@@ -40,7 +41,6 @@ ENV_DIR = "CORRAL_DIR"
 ENV_CLUSTER = "CORRAL_CLUSTER"
 DEFAULT_DIR = ".corral"
 CLUSTER_FILE = "cluster.json"
-DEFAULT_CLUSTER = "default"
 
 T = TypeVar("T")
 

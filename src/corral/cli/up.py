@@ -9,8 +9,10 @@ import typer
 from rich.console import Console
 
 from corral.cli.app import app
+from corral.cli.target import ENV_CLUSTER
 from corral.local import launcher
 from corral.local.clusterfile import DEFAULT_DIR, ENV_DIR
+from corral.model.cluster import DEFAULT_CLUSTER
 
 
 def default_dir() -> Path:
@@ -26,7 +28,9 @@ def up(
     directory: Path | None = typer.Option(
         None, "--dir", help=f"Where the cluster lives (default: ${ENV_DIR} or {DEFAULT_DIR})"
     ),
-    cluster: str = typer.Option("local", "--cluster", help="The cluster's name in the store"),
+    cluster: str = typer.Option(
+        DEFAULT_CLUSTER, "--cluster", envvar=ENV_CLUSTER, help="The cluster's name in the store"
+    ),
     lease_ttl: float = typer.Option(
         launcher.DEFAULT_LEASE_TTL, "--lease-ttl", help="Node lease TTL in seconds"
     ),

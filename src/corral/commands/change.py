@@ -15,10 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from corral.commands import process_params
 from corral.commands.catalog import AgentCatalog, check_primitive
 from corral.commands.config_store import ConfigRead, read_config, write_config
-from corral.model import jsonform
+from corral.model import jsonform, process_params
 from corral.model.config import Config, Primitive, iter_resources
 from corral.model.errors import ConfigError, Problems, ValidationFailed
 from corral.model.validate import validate

@@ -30,16 +30,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote
 
-from corral.model import jsonform
+from corral.model import config_docs, jsonform
+from corral.model.cluster import DEFAULT_CLUSTER
 from corral.model.config import Config
-from corral.model.errors import ConflictError, CorralError, ParseError
+from corral.model.errors import ConflictError, CorralError
 from corral.store.base import Compare, Delete, Get, KeyValue, Op, Put, Snapshot, Store
 
-DEFAULT_CLUSTER = "default"
 GUARD = "_generation"
-POSITION = "_position"  # the store's own member of an object document
+POSITION = config_docs.POSITION
 
 
 def cluster_prefix(cluster: str) -> str:
@@ -58,7 +57,7 @@ def guard_key(cluster: str) -> str:
 
 
 def object_key(cluster: str, kind: str, ident: str) -> str:
-    return f"{config_prefix(cluster)}{kind}/{quote(ident, safe='')}"
+    return config_prefix(cluster) + config_docs.object_path(kind, ident)
 
 
 def encode(doc: Any) -> bytes:
@@ -79,43 +78,17 @@ class ConfigRead:
 
 
 def _split_key(prefix: str, key: str) -> tuple[str, str] | None:
-    rest = key[len(prefix) :]
-    kind, slash, ident = rest.partition("/")
-    if not slash or not ident or "/" in ident:
-        return None
-    return kind, unquote(ident)
+    return config_docs.split_path(key[len(prefix) :])
 
 
 def decode_config(snapshot: Snapshot | Sequence[KeyValue], cluster: str) -> Config:
-    """The ``Config`` held by the ``config/`` keys among ``snapshot`` (other keys ignored).
-
-    Objects of one kind come in the order of their ``position`` (then id). Raises
-    ``ParseError`` (``bad-json``) naming the key if a document is not the model's JSON."""
+    """The ``Config`` held by the ``config/`` keys among ``snapshot`` (other keys ignored;
+    see ``corral.model.config_docs.decode``)."""
     prefix = config_prefix(cluster)
-    rows: list[tuple[str, int, str, Any]] = []
-    for kv in snapshot:
-        if not kv.key.startswith(prefix):
-            continue
-        split = _split_key(prefix, kv.key)
-        if split is None or split[0] not in jsonform.KINDS:
-            continue
-        kind, ident = split
-        try:
-            doc = kv.json()
-        except ValueError as e:
-            raise ParseError(f"{kv.key}: not JSON ({e})", code="bad-json") from None
-        position = 0
-        if kind != "properties" and isinstance(doc, dict):
-            doc = dict(doc)
-            pos = doc.pop(POSITION, 0)
-            position = pos if isinstance(pos, int) and not isinstance(pos, bool) else 0
-            if doc.get("id") != ident:
-                raise ParseError(
-                    f"{kv.key}: the document's id is {doc.get('id')!r}", code="bad-json"
-                )
-        rows.append((kind, position, ident, doc))
-    rows.sort(key=lambda r: (r[0], r[1], r[2]))
-    return jsonform.from_documents((kind, ident, doc) for kind, _, ident, doc in rows)
+    return config_docs.decode(
+        ((kv.key[len(prefix) :], kv.value) for kv in snapshot if kv.key.startswith(prefix)),
+        prefix=prefix,
+    )
 
 
 async def read_config(store: Store, cluster: str = DEFAULT_CLUSTER) -> ConfigRead:
@@ -160,10 +133,10 @@ def _positions(
         if split is None or split[0] == "properties":
             continue
         try:
-            pos = kv.json().get(POSITION)
-        except (ValueError, AttributeError):
+            pos = config_docs.position_of(kv.json())
+        except ValueError:
             continue
-        if isinstance(pos, int) and not isinstance(pos, bool):
+        if pos is not None:
             old[split] = pos
     out: dict[tuple[str, str], int] = {}
     last: dict[str, int] = {}

@@ -106,6 +106,8 @@ class Fencer:
             fl = op.get("in_flight")
             if fl and await self._settle_round(lead, view, target, op, fl, now):
                 return True
+        if await self._late_results(lead, view, now):
+            return True
         for target, req in sorted(view.fence_requests.items()):
             await self._take_request(lead, view, target, req, now)
             return True
@@ -117,6 +119,29 @@ class Fencer:
             if not op.get("in_flight") and now >= float(op.get("next_try", 0)):
                 await self._send(lead, view, target, op, now)
                 return True
+        return False
+
+    async def _late_results(self, lead: Leadership, view: ClusterView, now: float) -> bool:
+        """Results of rounds already given up on (their executor was too late): a success
+        still fences the node; anything else only goes into the history."""
+        current = {str((op.get("in_flight") or {}).get("id")) for op in view.fence_ops.values()}
+        for aid, res in sorted(view.fence_results.items()):
+            if aid in current:
+                continue
+            target = str(res.get("target") or "")
+            op = view.fence_ops.get(target)
+            if res.get("ok") and op is not None:
+                await self._record(lead, view, target, op, res, str(res.get("executor")), now)
+                return True
+            secrets = secret_params(view)
+            entries = []
+            for a in res.get("attempts") or []:
+                e = history_entry(a, executor=res.get("executor"), round_no=0)
+                e["reason"] = scrub(str(e["reason"]), secrets)
+                entries.append(e)
+            ops = [Delete(self.keys.fence_result(aid)), *self._history_ops(view, target, entries)]
+            await lead.txn([], ops)
+            return True
         return False
 
     async def ask(

@@ -3,10 +3,9 @@ ONE store revision (a single ``range`` of the cluster's prefix), turned into the
 model's ``Config`` and ``Status`` for the scheduler.
 
 Store formats are the agent's (``corral/agent/protocol.py``: MemberRecord,
-NodeRecord, ResourceOps, OpRecord) and the configuration's
-(``config/<kind>/<id>`` documents in ``corral.model.jsonform``'s form, each with
-its ``position``); both are read here as plain JSON because the controller may
-not import the agent or the commands.
+NodeRecord, ResourceOps, OpRecord), read here as plain JSON because the controller
+may not import the agent, and the configuration's (``config/<kind>/<id>``
+documents), decoded by ``corral.model.config_docs`` as the commands decode them.
 
 How the store becomes Pacemaker's status:
 
@@ -26,10 +25,9 @@ import contextlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 from corral.controller.keys import Keys
-from corral.model import jsonform
+from corral.model import config_docs
 from corral.model.config import Config
 from corral.model.errors import ParseError
 from corral.model.status import NodeStatus, OpRecord, ResourceHistory, Status
@@ -83,29 +81,13 @@ def _json(kv: KeyValue) -> Any:
 
 
 def decode_config(kvs: list[KeyValue], keys: Keys) -> tuple[Config, int]:
-    """The configuration among ``kvs`` (``config/<kind>/<id>``), objects of a kind in
-    their ``position`` order; unknown kinds are left alone. Returns it with the highest
-    mod revision seen under ``config/``."""
-    rows: list[tuple[str, int, str, Any]] = []
-    rev = 0
-    for kv in kvs:
-        if not kv.key.startswith(keys.config):
-            continue
-        rev = max(rev, kv.mod_revision)
-        kind, slash, ident = kv.key[len(keys.config) :].partition("/")
-        if not slash or not ident or "/" in ident or kind not in jsonform.KINDS:
-            continue
-        doc = _json(kv)
-        if doc is None:
-            raise ParseError(f"{kv.key}: not JSON", code="bad-json")
-        position = 0
-        if kind != "properties" and isinstance(doc, dict):
-            doc = dict(doc)
-            pos = doc.pop("_position", doc.pop("position", 0))
-            position = pos if isinstance(pos, int) else 0
-        rows.append((kind, position, unquote(ident), doc))
-    rows.sort(key=lambda r: (r[0], r[1], r[2]))
-    return jsonform.from_documents((k, i, d) for k, _, i, d in rows), rev
+    """The configuration among ``kvs`` (``config/<kind>/<id>``; see
+    ``corral.model.config_docs``), with the highest mod revision seen under ``config/``."""
+    mine = [kv for kv in kvs if kv.key.startswith(keys.config)]
+    rev = max((kv.mod_revision for kv in mine), default=0)
+    n = len(keys.config)
+    config = config_docs.decode(((kv.key[n:], kv.value) for kv in mine), prefix=keys.config)
+    return config, rev
 
 
 def build_view(snap: Snapshot, keys: Keys) -> ClusterView:

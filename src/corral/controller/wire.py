@@ -1,21 +1,16 @@
 """A scheduler action as the agent's wire ``Action`` (``corral/agent/protocol.py``).
 
 The agent needs to know what to run: for ``ocf`` the provider and type, for
-``process`` a command line. A ``process`` primitive is configured with
-instance attributes:
-
-``command`` (split like a shell would), ``cwd``, ``user``, ``env`` (``NAME=value``
-words), ``health`` (``http:[HOST:]PORT[/PATH]``, ``tcp:[HOST:]PORT``,
-``command:CMDLINE``) and ``health-timeout`` — the parameters ``corral resource
-create`` checks (``corral/commands/process_params.py``; read again here because
-the controller may not import the commands).
+``process`` a command line, from its parameters (``command``, ``cwd``, ``user``,
+``env``, ``health``, ``health-timeout``: ``corral.model.process_params``, which the
+commands check them with).
 """
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
+from corral.model import process_params
 from corral.model.config import Config, Primitive, primitives_of
 from corral.model.durations import try_parse_ms
 from corral.scheduler.transition import Action
@@ -67,45 +62,11 @@ def history_name(rsc: str, config: Config) -> str:
     return rsc
 
 
-def health_of(text: str, timeout_ms: int = 2000) -> dict[str, Any] | None:
-    """``http:[HOST:]PORT[/PATH]``, ``tcp:[HOST:]PORT``, ``command:CMDLINE`` (the form
-    ``corral resource create`` checks) -> the agent's health object; None if malformed."""
-    kind, _, rest = text.strip().partition(":")
-    if kind == "command":
-        argv = shlex.split(rest)
-        return {"kind": "command", "argv": argv, "timeout_ms": timeout_ms} if argv else None
-    if kind not in ("http", "tcp"):
-        return None
-    hostport, _, path = rest.partition("/")
-    host, _, port = hostport.rpartition(":")
-    if not port.isdigit():
-        return None
-    out: dict[str, Any] = {
-        "kind": kind,
-        "host": host or "127.0.0.1",
-        "port": int(port),
-        "timeout_ms": timeout_ms,
-    }
-    if kind == "http":
-        out["path"] = "/" + path
-    return out
-
-
 def agent_spec(p: Primitive) -> dict[str, Any]:
     """The ``agent`` object of an action for primitive ``p``."""
     if p.cls != "process":
         return {"cls": p.cls, "provider": p.provider, "type": p.type}
-    inst = p.instance
-    env = dict(w.split("=", 1) for w in shlex.split(inst.get("env", "")) if "=" in w)
-    timeout = _duration(inst.get("health-timeout")) or 2000
-    return {
-        "cls": "process",
-        "argv": shlex.split(inst.get("command", "")),
-        "env": env,
-        "cwd": inst.get("cwd"),
-        "user": inst.get("user"),
-        "health": health_of(inst["health"], timeout) if inst.get("health") else None,
-    }
+    return process_params.agent_object(dict(p.instance))
 
 
 def _duration(v: str | None) -> int | None:

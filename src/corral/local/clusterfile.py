@@ -3,10 +3,10 @@ status`` and every ``--dir DIR`` command can find the cluster and its processes.
 
 Format (version 1)::
 
-    {"version": 1, "cluster": "local", "store": "sqlite:////abs/DIR/store.db",
+    {"version": 1, "cluster": "default", "store": "sqlite:////abs/DIR/store.db",
      "dir": "/abs/DIR", "isolation": "cgroup" | "pgroup", "cgroup_root": "/sys/fs/cgroup/unified",
      "lease_ttl": 2.0, "started": 1718000000.0,
-     "nodes": [{"name": "n1", "cgroup": "/sys/fs/cgroup/unified/corral-local-ab12cd-n1" | null,
+     "nodes": [{"name": "n1", "cgroup": "/sys/fs/cgroup/unified/corral-default-ab12cd-n1" | null,
                 "agent_pid": 101, "watchdog_pid": 102, "controller_pid": 103,
                 "state_dir": "/abs/DIR/n1", "logs": {"agent": "/abs/DIR/n1/agent.log", ...}}]}
 """

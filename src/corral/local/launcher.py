@@ -28,6 +28,7 @@ from corral.agent.watchdog import ENV_STATE_DIR
 from corral.local import clusterfile
 from corral.local.cgroups import NodeGroup, join_self, v2_mount
 from corral.local.clusterfile import LocalCluster, LocalNode
+from corral.model.cluster import DEFAULT_CLUSTER
 from corral.model.errors import CorralError
 from corral.store import open_store
 from corral.store.errors import StoreError
@@ -90,7 +91,7 @@ def up(
     *,
     nodes: int = 3,
     store_url: str | None = None,
-    cluster: str = "local",
+    cluster: str = DEFAULT_CLUSTER,
     lease_ttl: float = DEFAULT_LEASE_TTL,
     use_cgroups: bool = True,
     wait_s: float = 20.0,

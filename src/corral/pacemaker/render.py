@@ -6,12 +6,13 @@ status after the run. With ``show_scores``: the allocation scores as
 
 Rules learnt from crm_simulate's output:
 - summary lines are ``  * <Verb:8>   <rsc:W>   ( <details:D> )  due to ...``
-  where W and D only grow down the list (W: longest name so far + 2, once
-  past 5; D: longest details so far, at least 5);
-- the run fires, pass after pass over the actions in graph (id) order, every
-  action whose predecessors had all completed when the pass began;
-- an anonymous clone copy is named in actions as its node's history names it
-  (``web`` or ``web:0``), else by its primitive id.
+  where W and D are what the whole list reaches (W: grows to a name's length
+  + 2 whenever a name is longer than W, from 5; D: longest details, at least 5);
+- the run fires, pass after pass over the actions in the graph's synapse
+  order (``render_graph``), every
+  action whose predecessors have all completed (earlier in the same pass
+  included: a simulated action completes at once);
+- resources in actions are named as ``render_names`` says.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ import copy
 import time
 
 from corral.model import score
-from corral.model.config import Clone, Config, Primitive, primitives_of
-from corral.model.status import OpRecord, ResourceHistory, Status
+from corral.model.config import Config, Primitive, primitives_of
+from corral.model.status import NodeStatus, OpRecord, ResourceHistory, Status
+from corral.pacemaker.render_graph import synapse_order
+from corral.pacemaker.render_header import header_lines
+from corral.pacemaker.render_names import ActionNames
 from corral.pacemaker.render_status import status_lines
 from corral.scheduler.transition import Action, Change, Transition
-from corral.scheduler.unpack import clone_is_unique, unpack
+from corral.scheduler.unpack import unpack
 
 _ROLE_RANK = {None: 0, "Stopped": 1, "Started": 2, "Unpromoted": 3, "Promoted": 4}
 
@@ -69,9 +73,19 @@ def _reason(c: Change) -> str:
 
 
 def summary_lines(changes: list[Change]) -> list[str]:
-    out: list[str] = []
+    """The Transition Summary lines. crm_simulate's scheduler logs the same
+    list once before printing it, and the column widths it keeps grow during
+    that first pass, so every printed line uses the widths the whole list
+    reached: W = longest name + 2 once past 5, D = longest details, at least 5."""
     rsc_width = 5
     detail_width = 5
+    for c in changes:
+        if c.verb == "Fence" or c.rsc is None:
+            continue
+        if len(c.rsc) > rsc_width:
+            rsc_width = len(c.rsc) + 2
+        detail_width = max(detail_width, len(_details(c)))
+    out: list[str] = []
     for c in changes:
         if c.verb == "Fence" or c.rsc is None:
             target = c.to_node or c.from_node or ""
@@ -79,10 +93,7 @@ def summary_lines(changes: list[Change]) -> list[str]:
             reason = c.reason or "node is unclean"
             out.append(f"  * Fence ({how}) {target} '{reason}'")
             continue
-        if len(c.rsc) > rsc_width:
-            rsc_width = len(c.rsc) + 2
         details = _details(c)
-        detail_width = max(detail_width, len(details))
         out.append(
             f"  * {c.verb:<8}   {c.rsc:<{rsc_width}}   ( {details:>{detail_width}} ){_reason(c)}"
         )
@@ -92,50 +103,39 @@ def summary_lines(changes: list[Change]) -> list[str]:
 # -- executing the graph ----------------------------------------------------
 
 
-def execution_order(transition: Transition) -> list[Action]:
-    """crm_simulate's run: pass after pass over the actions in graph (id)
-    order, firing each action whose predecessors had all completed when the
-    pass began (what fires in a pass enables others only in the next)."""
+def execution_order(transition: Transition, graph: list[Action] | None = None) -> list[Action]:
+    """crm_simulate's run: pass after pass over the actions in graph order
+    (``graph``: the synapse order, by default the ids'), firing each action
+    whose predecessors have all completed. A simulated action completes at
+    once, so an action made ready earlier in a pass fires later in that same
+    pass; one listed before what it waits for fires in the next pass."""
     preds = transition.predecessors()
     done: set[int] = set()
-    ordered = sorted(transition.actions, key=lambda a: a.id)
+    pending = list(graph) if graph is not None else sorted(transition.actions, key=lambda a: a.id)
     out: list[Action] = []
-    while len(done) < len(ordered):
-        ready = [
-            a for a in ordered if a.id not in done and all(p in done for p in preds.get(a.id, []))
-        ]
-        if not ready:
+    while pending:
+        left: list[Action] = []
+        for a in pending:
+            if all(p in done for p in preds.get(a.id, [])):
+                out.append(a)
+                done.add(a.id)
+            else:
+                left.append(a)
+        if len(left) == len(pending):
             break
-        out.extend(ready)
-        done.update(a.id for a in ready)
+        pending = left
     return out
 
 
-class _Names:
-    """How crm_simulate names a resource instance in an action on a node."""
+def _primitives(config: Config) -> dict[str, Primitive]:
+    out: dict[str, Primitive] = {}
+    for r in config.resources:
+        for p in primitives_of(r):
+            out[p.id] = p
+    return out
 
-    def __init__(self, config: Config) -> None:
-        self.anonymous: set[str] = set()
-        self.prims: dict[str, Primitive] = {}
-        for r in config.resources:
-            if isinstance(r, Clone):
-                anon = not clone_is_unique(r)
-                for p in primitives_of(r):
-                    self.prims[p.id] = p
-                    if anon:
-                        self.anonymous.add(p.id)
-            else:
-                for p in primitives_of(r):
-                    self.prims[p.id] = p
 
-    def name(self, status: Status, rsc: str, node: str | None) -> str:
-        base = rsc.rsplit(":", 1)[0] if ":" in rsc else rsc
-        if base not in self.anonymous:
-            return rsc
-        ns = status.nodes.get(node or "")
-        if ns is not None and base not in ns.history and rsc in ns.history:
-            return rsc
-        return base
+_CLUSTER_TASKS = frozenset({"do_shutdown", "clear_failcount", "lrm_delete"})
 
 
 def action_line(a: Action, name: str) -> str:
@@ -146,6 +146,8 @@ def action_line(a: Action, name: str) -> str:
         return f"  * Pseudo action:   {a.key}"
     if a.rsc is None:
         return f"  * Cluster action:  {a.task} on {a.node}"
+    if a.task in _CLUSTER_TASKS:
+        return f"  * Cluster action:  {a.task} for {name} on {a.node}"
     op = a.task if a.interval_ms == 0 else f"{a.task}={a.interval_ms}"
     return f"  * Resource action: {name:<15} {op} on {a.node}"
 
@@ -153,7 +155,7 @@ def action_line(a: Action, name: str) -> str:
 # -- the status after the run -----------------------------------------------
 
 
-def _expected_rc(a: Action, status: Status, name: str) -> int:
+def _expected_rc(a: Action) -> int:
     if "target_rc" in a.meta:
         try:
             return int(a.meta["target_rc"])
@@ -166,55 +168,79 @@ def _expected_rc(a: Action, status: Status, name: str) -> int:
     return 0
 
 
-def apply_action(status: Status, a: Action, name: str, names: _Names) -> None:
-    """Record one executed action in ``status`` as the cluster would."""
-    node = status.nodes.get(a.node or "")
-    if a.task in ("stonith", "fence"):
-        if node is not None:
-            how = a.meta.get("stonith_action") or "reboot"
-            node.in_ccm = how == "on"
-            node.crmd = "online" if how == "on" else "offline"
-            node.join = "member" if how == "on" else "down"
-            node.expected = "member" if how == "on" else "down"
-            node.history.clear()
-            node.attributes.pop("shutdown", None)
-        return
-    if a.pseudo or a.rsc is None or node is None:
-        if a.task == "do_shutdown" and node is not None:
-            node.in_ccm = False
-            node.crmd = "offline"
-            node.join = "down"
-            node.expected = "down"
-        return
-    hist = node.history.get(name)
-    if hist is None:
-        base = name.rsplit(":", 1)[0] if ":" in name else name
-        p = names.prims.get(base)
-        hist = ResourceHistory(
-            rsc=name,
-            cls=p.cls if p else None,
-            provider=p.provider if p else None,
-            type=p.type if p else None,
-        )
-        node.history[name] = hist
-    call = 1 + max(
-        (op.call_id for n in status.nodes.values() for h in n.history.values() for op in h.ops),
-        default=0,
+def _history_for(
+    node: NodeStatus, a: Action, names: ActionNames, prims: dict[str, Primitive]
+) -> ResourceHistory:
+    """The node's history entry an action is recorded in: the one under the
+    printed name, else under the preferred id (created when missing)."""
+    rsc = a.rsc or ""
+    for key in (names.shown(rsc), names.preferred(rsc)):
+        if key in node.history:
+            return node.history[key]
+    name = names.preferred(rsc)
+    inst = names.instances.get(rsc)
+    p = prims.get(inst.primitive if inst is not None else name)
+    hist = ResourceHistory(
+        rsc=name,
+        cls=p.cls if p else None,
+        provider=p.provider if p else None,
+        type=p.type if p else None,
     )
-    rc = _expected_rc(a, status, name)
-    if a.task in ("notify", "cancel"):
+    node.history[name] = hist
+    return hist
+
+
+def _fence(node: NodeStatus | None, how: str) -> None:
+    """A fenced node (not for "on"): out of the cluster, its resource history
+    and transient attributes cleared."""
+    if node is None or how == "on":
         return
-    hist.ops.append(
-        OpRecord(
-            id=f"{name}_{a.task}_{a.interval_ms}",
-            operation=a.task,
-            interval_ms=a.interval_ms,
-            rc=rc,
-            call_id=call,
-            transition_key=f"{a.id}:1:{rc}:corral-simulate",
-            on_node=a.node,
+    node.in_ccm = False
+    node.crmd = "offline"
+    node.join = "down"
+    node.expected = "down"
+    node.history.clear()
+    node.attributes.clear()
+
+
+class _Run:
+    """Records each executed action in a copy of the status, as crm_simulate
+    does: one operation result per resource action."""
+
+    def __init__(self, config: Config, status: Status, names: ActionNames) -> None:
+        self.status = copy.deepcopy(status)
+        self.names = names
+        self.prims = _primitives(config)
+        self.call = max(
+            (op.call_id for n in status.nodes.values() for h in n.history.values() for op in h.ops),
+            default=0,
         )
-    )
+
+    def apply(self, a: Action) -> None:
+        node = self.status.nodes.get(a.node or "")
+        if a.task in ("stonith", "fence"):
+            _fence(node, a.meta.get("stonith_action") or "reboot")
+            return
+        if a.pseudo or a.rsc is None or node is None or a.task in _CLUSTER_TASKS:
+            return
+        if a.task in ("delete", "meta-data"):
+            return
+        hist = _history_for(node, a, self.names, self.prims)
+        if a.task in ("notify", "cancel"):
+            return
+        self.call += 1
+        rc = _expected_rc(a)
+        hist.ops.append(
+            OpRecord(
+                id=f"{hist.rsc}_{a.task}_{a.interval_ms}",
+                operation=a.task,
+                interval_ms=a.interval_ms,
+                rc=rc,
+                call_id=self.call,
+                transition_key=f"{a.id}:1:{rc}:corral-simulate",
+                on_node=a.node,
+            )
+        )
 
 
 def render_simulation(
@@ -234,6 +260,7 @@ def render_simulation(
         stamp = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(status.execution_date))
         out.append(f"Using the original execution date of: {stamp}")
     state = unpack(config, status, now)
+    out.extend(header_lines(state))
     out.append("Current cluster status:")
     out.extend(status_lines(config, state))
     out.append("")
@@ -241,15 +268,14 @@ def render_simulation(
     out.extend(summary_lines(transition.summary))
     out.append("")
     out.append("Executing Cluster Transition:")
-    names = _Names(config)
-    after = copy.deepcopy(status)
-    for a in execution_order(transition):
-        name = names.name(after, a.rsc, a.node) if a.rsc else ""
-        out.append(action_line(a, name))
-        apply_action(after, a, name, names)
+    names = ActionNames(state)
+    run = _Run(config, status, names)
+    for a in execution_order(transition, synapse_order(config, state, transition)):
+        out.append(action_line(a, names.shown(a.rsc) if a.rsc else ""))
+        run.apply(a)
     out.append("")
     out.append("Revised Cluster Status:")
-    out.extend(status_lines(config, unpack(config, after, now)))
+    out.extend(status_lines(config, unpack(config, run.status, now)))
     return "\n".join(out) + "\n"
 
 

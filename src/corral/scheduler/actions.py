@@ -12,10 +12,13 @@ started; a monitor with ``role=Stopped`` runs where the resource is not.
 
 from __future__ import annotations
 
+from corral.model.status import OpRecord
+from corral.scheduler.colocation import container_of
 from corral.scheduler.context import Ctx
 from corral.scheduler.digests import definition_changed, last_start
 from corral.scheduler.graph import IMPLIES_THEN, RESTART, RUNNABLE_LEFT, Act, Graph
 from corral.scheduler.tree import Rsc, is_true
+from corral.scheduler.unpack_history import expected_rc
 
 
 def node_fenced(ctx: Ctx, node: str, fenced: set[str]) -> bool:
@@ -43,6 +46,11 @@ def create_primitive_actions(p: Rsc, ctx: Ctx, graph: Graph, fenced: set[str]) -
         if info is not None and (not info.online or info.unclean) and not down:
             stop.block()  # an unclean node that cannot be fenced: nothing can stop it
         stops.append(stop)
+    if inst is not None and inst.orphan and inst.clone is None:
+        # a resource no longer configured: once stopped, its history goes
+        for stop in stops:
+            delete = graph.new(p, "delete", stop.node, optional=False)
+            graph.order(stop, delete, 0)
     if p.id in ctx.migrating and target is not None and len(stops) == 1:
         _migrate(p, ctx, graph, stops[0], target)
         return
@@ -51,6 +59,7 @@ def create_primitive_actions(p: Rsc, ctx: Ctx, graph: Graph, fenced: set[str]) -
         start = graph.new(p, "start", target, optional=running_here)
         if running_here and _definition_changed(p, target):
             start.require("resource definition change")
+            ctx.changed_definitions.add((p.id, target))
         for stop in stops:
             graph.order(stop, start, IMPLIES_THEN | RESTART | RUNNABLE_LEFT)
         if not running_here and target not in current:
@@ -81,8 +90,15 @@ def recurring_cleanup(p: Rsc, ctx: Ctx, graph: Graph) -> None:
     }
     stopped = {op.interval_ms for op in stopped_ops}
     for node, active in inst.monitors.items():
+        # maintenance of the resource or of its node: nothing is watched there
+        resting = is_true(p.meta.get("maintenance")) or (
+            node in ctx.nodes and ctx.nodes[node].maintenance
+        )
         for task, interval in active:
             if task != "monitor" or interval <= 0:
+                continue
+            if resting:
+                graph.new(p, "cancel", node, interval, optional=False)
                 continue
             here = node == runs_on
             if (here and interval not in started) or (
@@ -96,7 +112,8 @@ def recurring_cleanup(p: Rsc, ctx: Ctx, graph: Graph) -> None:
             info = ctx.nodes[node]
             if not info.online or info.unclean or info.pending or node == runs_on:
                 continue
-            if ("monitor", op.interval_ms) in inst.monitors.get(node, ()):
+            stopping = node in inst.active_on  # a stop there ends what ran there
+            if not stopping and ("monitor", op.interval_ms) in inst.monitors.get(node, ()):
                 continue
             mon = graph.new(p, "monitor", node, op.interval_ms, optional=False)
             graph.order(graph.get(p, "stop", node), mon, 0)
@@ -115,6 +132,24 @@ def _frozen(p: Rsc, graph: Graph, current: dict[str, str], failed: set[str], blo
         stop.runnable = not blocked
     if p.assigned is not None:
         graph.new(p, "start", p.assigned).frozen = True
+
+
+def _failed_monitors(p: Rsc, node: str) -> set[tuple[str, int]]:
+    """Recurring monitors whose failure has expired (failure-timeout): they
+    run no more and are started again."""
+    st = p.inst.nodes.get(node) if p.inst is not None else None
+    fc = p.inst.fail_counts.get(node) if p.inst is not None else None
+    if st is None or fc is None or not fc.expired or p.prim is None:
+        return set()
+    if any(op.on_fail in ("block", "ignore") for op in p.prim.ops):
+        return set()
+    last: dict[tuple[str, int], OpRecord] = {}
+    for op in st.ops:
+        if op.interval_ms > 0:
+            last[(op.operation, op.interval_ms)] = op
+    return {
+        key for key, op in last.items() if (want := expected_rc(op)) is not None and op.rc != want
+    }
 
 
 def _definition_changed(p: Rsc, node: str) -> bool:
@@ -150,6 +185,7 @@ def _monitors(p: Rsc, ctx: Ctx, graph: Graph, start: Act, node: str) -> None:
     if p.prim is None:
         return
     active = set(p.inst.monitors.get(node, [])) if p.inst is not None else set()
+    active -= _failed_monitors(p, node)
     for op in p.prim.ops:
         if op.name != "monitor" or op.interval_ms <= 0 or not op.enabled:
             continue
@@ -162,7 +198,7 @@ def _monitors(p: Rsc, ctx: Ctx, graph: Graph, start: Act, node: str) -> None:
         graph.order(start, mon, IMPLIES_THEN | RUNNABLE_LEFT)
 
 
-def create_probes(ctx: Ctx, graph: Graph) -> None:
+def create_probes(ctx: Ctx, graph: Graph, fenced: set[str]) -> None:
     """Probe every primitive on every online node where its state is unknown.
 
     Probes are many (every resource on every new node) and never depend on
@@ -174,19 +210,24 @@ def create_probes(ctx: Ctx, graph: Graph) -> None:
     online = [
         n
         for n in ctx.node_names
-        if ctx.nodes[n].online and not ctx.nodes[n].unclean and not ctx.nodes[n].pending
+        if ctx.nodes[n].online
+        and not ctx.nodes[n].unclean
+        and not ctx.nodes[n].pending
+        and n not in fenced
     ]
     for root in ctx.tree.roots:
         if root.kind == "clone" and not is_true(root.meta.get("globally-unique")):
             for node in online:
-                _probe_anonymous(root, node, graph, never)
+                _probe_anonymous(root, node, graph, never, ctx)
             continue
         for p in root.primitives():
-            _probe_everywhere(p, online, graph, never)
+            _probe_everywhere(p, online, graph, never, ctx)
 
 
-def _probe_everywhere(p: Rsc, online: list[str], graph: Graph, never: set[tuple[str, str]]) -> None:
-    if p.inst is None or p.inst.orphan or "container" in p.meta:
+def _probe_everywhere(
+    p: Rsc, online: list[str], graph: Graph, never: set[tuple[str, str]], ctx: Ctx
+) -> None:
+    if p.inst is None or p.inst.orphan or container_of(ctx, p) is not None:
         return  # nothing to discover inside a container
     known = p.inst.probed_on
     if never:
@@ -201,7 +242,9 @@ def _probe_everywhere(p: Rsc, online: list[str], graph: Graph, never: set[tuple[
         graph.probes.append((p, nodes))
 
 
-def _probe_anonymous(r: Rsc, node: str, graph: Graph, never: set[tuple[str, str]]) -> None:
+def _probe_anonymous(
+    r: Rsc, node: str, graph: Graph, never: set[tuple[str, str]], ctx: Ctx
+) -> None:
     """An anonymous clone is probed once per node: with the instance placed
     there, else with the first instance."""
     if not r.children:
@@ -215,7 +258,7 @@ def _probe_anonymous(r: Rsc, node: str, graph: Graph, never: set[tuple[str, str]
             chosen = c
             break
     for p in chosen.primitives():
-        _probe_everywhere(p, [node], graph, never)
+        _probe_everywhere(p, [node], graph, never, ctx)
 
 
 def _discovery_never(ctx: Ctx) -> set[tuple[str, str]]:

@@ -76,6 +76,7 @@ def _distribute(r: Rsc, children: list[Rsc], ctx: Ctx, allocate: Allocator) -> N
     count: dict[str, int] = {}
     available = sum(1 for n in r.allowed if ctx.available(n))
     all_coloc = limit_total < available
+    optimal = max(1, limit_total // available) if available else 1
     extra_this = [c for c in r.this_with if all_coloc or c.score < 0 or c.score == INFINITY]
     extra_with = [c for c in r.with_this if has_influence(c) and (all_coloc or c.score < 0)]
     placed = 0
@@ -89,6 +90,8 @@ def _distribute(r: Rsc, children: list[Rsc], ctx: Ctx, allocate: Allocator) -> N
         node = cur[0]
         if node not in r.allowed or not ctx.available(node) or r.allowed[node] < 0:
             continue
+        if count.get(node, 0) >= optimal:
+            continue  # that node already holds its share: place this one freely
         if _instance(r, child, node, count, per_node, ctx, allocate, extra_this, extra_with):
             placed += 1
     for child in children:

@@ -42,6 +42,8 @@ def _pairs(c: Colocation) -> list[tuple[str, str, int, str | None, str | None]]:
             for prev, nxt in pairwise(s.resources):
                 out.append((nxt, prev, score, s.role, s.role))
     for s1, s2 in pairwise(c.sets):
+        if not s1.sequential and not s2.sequential:
+            continue  # two unordered sets: Pacemaker 2.1.5 colocates nothing between them
         deps = s1.resources[:1] if s1.sequential else s1.resources
         pris = s2.resources[-1:] if s2.sequential else s2.resources
         out.extend((d, p, c.score, s1.role, s2.role) for d in deps for p in pris)
@@ -135,6 +137,10 @@ def primary_nodes(pri: Rsc, score: int) -> list[str] | None:
     if pri.kind == "clone":
         nodes = []
         for child in pri.children:
+            if score >= INFINITY and any(
+                p.inst is not None and p.inst.blocked for p in child.primitives()
+            ):
+                continue  # a blocked instance is no place to follow
             got = primary_nodes(child, score)
             if got:
                 nodes.extend(got)
@@ -145,9 +151,7 @@ def primary_nodes(pri: Rsc, score: int) -> list[str] | None:
 def apply_colocation(dep: Rsc, c: Coloc, ctx: Ctx) -> None:
     """The dependent follows the primary (primary already placed)."""
     pri = c.primary
-    if c.primary_role == "Stopped" or c.dependent_role in ("Stopped", "Started"):
-        # a role on the dependent side asks for its next role, which is not
-        # known while it is being placed: Pacemaker then leaves it unapplied
+    if c.primary_role == "Stopped" or c.dependent_role == "Stopped":
         return
     if pri.kind == "clone" and c.score < INFINITY:
         for child in pri.children:

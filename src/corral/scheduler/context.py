@@ -27,6 +27,8 @@ class Ctx:
     migrating: set[str] = field(default_factory=set)  # primitives that live-migrate
     usable: frozenset[str] = frozenset()  # nodes that can run resources at all
     keep_scores: bool = True
+    # (instance, node) whose configuration changed since it started there
+    changed_definitions: set[tuple[str, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.usable = frozenset(n for n, info in self.nodes.items() if info.can_run)

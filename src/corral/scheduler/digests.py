@@ -40,9 +40,7 @@ def definition_changed(op: OpRecord | None, params: dict[str, str]) -> bool:
     secure = op.meta.get("op-secure-digest")
     if secure:
         hidden = set(op.meta.get("op-secure-params", "").split())
-        public = {
-            k: v for k, v in params.items() if k not in hidden and not k.startswith("pcmk_")
-        }
+        public = {k: v for k, v in params.items() if k not in hidden and not k.startswith("pcmk_")}
         return secure != parameters_digest(public)
     return op.digest != parameters_digest(params)
 

@@ -16,8 +16,10 @@ Pacemaker Explained, "Failure Response" and "Resource Meta-Attributes":
 from __future__ import annotations
 
 from corral.model import score as scores
+from corral.model.durations import try_parse_ms
 from corral.scheduler.colocation import container_of
 from corral.scheduler.context import Ctx
+from corral.scheduler.graph import Graph
 from corral.scheduler.placement import ban, ban_everywhere
 from corral.scheduler.tree import Rsc, is_true
 from corral.scheduler.unpack_history import expected_rc
@@ -96,8 +98,12 @@ def apply_hard_errors(ctx: Ctx) -> None:
         if inst is None:
             continue
         target = _ban_target(p)
+        timeout_ms = try_parse_ms(p.meta.get("failure-timeout")) or 0
         for node, st in inst.nodes.items():
             for op in st.ops:
+                changed = op.last_rc_change or op.last_run or 0
+                if timeout_ms and changed and ctx.now > changed + timeout_ms // 1000:
+                    continue  # failure-timeout has passed: forgotten
                 fatal = op.rc == _FATAL_RC or op.op_status == _OP_ERROR_FATAL
                 hard = (op.rc in _HARD_RC and op.op_status == 0) or op.op_status == _OP_ERROR_HARD
                 if fatal:
@@ -147,3 +153,36 @@ def apply_on_fail_stop(ctx: Ctx) -> None:
             and p.meta.get("multiple-active") == "stop_only"
         ):
             ban_everywhere(p)
+
+
+def clear_failcounts(ctx: Ctx, graph: Graph, changed: set[tuple[str, str]]) -> None:
+    """Fail counts the cluster resets (Pacemaker's ``clear_failcount``): those
+    past ``failure-timeout`` (unless the failure blocked the resource), those of
+    a resource whose definition changed (``changed``: instance, node), and
+    those of a resource that is no longer configured."""
+    for p in ctx.tree.primitives:
+        inst = p.inst
+        if inst is None:
+            continue
+        for node, fc in inst.fail_counts.items():
+            info = ctx.nodes.get(node)
+            if info is None or not info.online:
+                continue
+            gone = inst.orphan and bool(inst.active_on)  # an orphan being stopped
+            reset = (fc.expired and not _blocking_failure(p, node)) or (
+                fc.count > 0 and (gone or (p.id, node) in changed)
+            )
+            if reset:
+                act = graph.new(p, "clear_failcount", node, optional=False)
+                act.meta["cluster_action"] = "true"
+
+
+def _blocking_failure(p: Rsc, node: str) -> bool:
+    if p.inst is None or p.prim is None or node not in p.inst.nodes:
+        return False
+    blocking = {(op.name, op.interval_ms) for op in p.prim.ops if op.on_fail == "block"}
+    return any(
+        (op.operation, op.interval_ms) in blocking
+        for op in p.inst.nodes[node].ops
+        if (want := expected_rc(op)) is not None and op.rc != want
+    )

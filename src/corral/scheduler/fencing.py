@@ -14,7 +14,7 @@ Pacemaker Explained, "Fencing" and "Cluster Options":
 from __future__ import annotations
 
 from corral.scheduler.context import Ctx
-from corral.scheduler.graph import Graph
+from corral.scheduler.graph import RUNNABLE_LEFT, Graph
 from corral.scheduler.transition import Change
 
 
@@ -32,11 +32,14 @@ def can_fence(ctx: Ctx, node: str) -> bool:
     return info is not None and info.online
 
 
-def nodes_to_fence(ctx: Ctx) -> list[tuple[str, str]]:
-    """(node, reason) for every node that will be fenced, in Pacemaker's order."""
+def nodes_to_fence(ctx: Ctx, panic: bool = False) -> list[tuple[str, str]]:
+    """(node, reason) for every node that will be fenced, in Pacemaker's order.
+    ``panic``: the partition had quorum and lost it (the CIB's no-quorum-panic):
+    with no-quorum-policy=suicide every node fences itself."""
     opts = ctx.state.options
     out: list[tuple[str, str]] = []
-    if not opts.have_quorum and opts.no_quorum_policy == "suicide" and opts.stonith_enabled:
+    suicide = opts.no_quorum_policy == "suicide" and panic
+    if not opts.have_quorum and suicide and opts.stonith_enabled:
         out = [(n, "cluster does not have quorum") for n, i in ctx.nodes.items() if i.online]
     for n, info in ctx.nodes.items():
         if info.unclean and can_fence(ctx, n) and all(n != m for m, _ in out):
@@ -56,8 +59,42 @@ def fence_actions(ctx: Ctx, graph: Graph, fenced: list[tuple[str, str]]) -> list
                 a.pseudo = True
                 graph.order(st, a, 0)
         changes.append(
-            Change(verb="Fence", rsc=None, to_node=node, reason=reason, fence_action=action)
-        )
+            Change(
+                verb="Fence", rsc=None, to_node=node, to_role=action, reason=reason,
+                fence_action=action,
+            )
+        )  # fmt: skip
+    return changes
+
+
+def unfence_actions(ctx: Ctx, graph: Graph, fenced: set[str]) -> list[Change]:
+    """Unfencing: with a fencing device that ``provides=unfencing`` (fabric
+    fencing such as fence_scsi), a node must be unfenced (fencing action
+    ``on``) before resources are probed or started there, unless it already
+    was (its ``#node-unfenced`` attribute)."""
+    devices = [
+        p
+        for p in ctx.tree.primitives
+        if p.prim is not None and p.prim.cls == "stonith" and p.meta.get("provides") == "unfencing"
+    ]
+    if not devices or not ctx.state.options.stonith_enabled:
+        return []
+    changes: list[Change] = []
+    for node, info in reversed(list(ctx.nodes.items())):
+        if not info.online or info.unclean or node in fenced:
+            continue
+        if info.attributes.get("#node-unfenced"):
+            continue
+        st = graph.new(None, "stonith", node, optional=False, name="unfence")
+        st.meta["stonith_action"] = "on"
+        for a in graph.acts:
+            if a.node == node and a.rsc is not None and a.task in ("start", "monitor"):
+                graph.order(st, a, 0)
+        reason = f"required by {devices[0].id} monitor"
+        changes.append(
+            Change(verb="Fence", rsc=None, to_node=node, to_role="on", reason=reason,
+                   fence_action="on")
+        )  # fmt: skip
     return changes
 
 
@@ -68,7 +105,7 @@ def shutdown_actions(ctx: Ctx, graph: Graph, fenced: set[str]) -> None:
         sd = graph.new(None, "do_shutdown", node, optional=False, name="do_shutdown")
         for a in list(graph.acts):
             if a.node == node and a.task == "stop" and a.rsc is not None:
-                graph.order(a, sd, 0)
+                graph.order(a, sd, RUNNABLE_LEFT)  # a stop that cannot happen holds it
 
 
 def quorum_blocks(ctx: Ctx, graph: Graph) -> None:

@@ -42,6 +42,17 @@ class Act:
     name: str | None = None  # node-level actions: "stonith", "do_shutdown"
     frozen: bool = False  # of an unmanaged resource: never made required
     min_runnable: int = 1  # ONE_OR_MORE: how many of the firsts must be able to run
+    # a frozen pseudo action still goes into the transition when one of these happens
+    shown_by: list[Act] = field(default_factory=list)
+
+    @property
+    def happens(self) -> bool:
+        if not self.runnable:
+            return False
+        if not self.optional:
+            return True
+        return any(not a.optional and a.runnable for a in self.shown_by)
+
     meta: dict[str, str] = field(default_factory=dict)
     out: list[tuple[Act, int]] = field(default_factory=list)
     inn: list[tuple[Act, int]] = field(default_factory=list)
@@ -173,6 +184,8 @@ def _apply(first: Act, then: Act, flags: int) -> bool:
             # what must wait for a stop that cannot happen cannot happen either
             then.block(_explain("unrunnable", first, then))
     if flags & RUNNABLE_LEFT and not first.runnable:
+        then.block(_explain("unrunnable", first, then))
+    if flags & ASYMMETRICAL and not first.runnable and not then.optional:
         then.block(_explain("unrunnable", first, then))
     if (
         flags & ONE_OR_MORE

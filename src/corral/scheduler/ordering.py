@@ -23,6 +23,7 @@ from corral.model.config import Order
 from corral.scheduler.colocation import container_of
 from corral.scheduler.context import Ctx
 from corral.scheduler.graph import (
+    ASYMMETRICAL,
     IMPLIES_FIRST,
     IMPLIES_THEN,
     ONE_OR_MORE,
@@ -162,7 +163,7 @@ def constraint_orders(ctx: Ctx, graph: Graph) -> None:
         if kind == "Mandatory":
             flags = IMPLIES_THEN | (RUNNABLE_LEFT if fa in ("start", "promote") else 0)
             if not symmetrical:
-                flags = RUNNABLE_LEFT if fa in ("start", "promote") else 0
+                flags = ASYMMETRICAL if fa in ("start", "promote") else 0
         elif then.meta.get("restart-type") == "restart":
             flags = IMPLIES_THEN  # deprecated restart-type=restart upgrades an optional order
         else:
@@ -195,11 +196,13 @@ def _order_one_or_more(oid, first, then, ta, needed, graph, prim_acts) -> None:
     """Pacemaker's "clone-one-or-more" pseudo action: runnable once enough
     instances of the first clone can start; the then resource waits for it."""
     name = f"clone-one-or-more:{oid}"
-    gate = graph.new(None, name, None, optional=False, pseudo=True, name=name)
+    gate = graph.new(None, name, None, optional=True, pseudo=True, name=name)
     gate.min_runnable = needed
+    gate.frozen = True  # shown when an instance starts, but never required itself
     starts = prim_acts(first, "start")
     for f in starts:
         graph.order(f, gate, ONE_OR_MORE)
+    gate.shown_by = starts
     gate.runnable = sum(1 for f in starts if f.runnable) >= needed
     thens = prim_acts(then, ta)
     if then.kind != "primitive":

@@ -20,6 +20,7 @@ from corral.scheduler.failures import (
     apply_fail_limits,
     apply_hard_errors,
     apply_on_fail_stop,
+    clear_failcounts,
     contained_failures,
 )
 from corral.scheduler.fencing import (
@@ -27,6 +28,7 @@ from corral.scheduler.fencing import (
     nodes_to_fence,
     quorum_blocks,
     shutdown_actions,
+    unfence_actions,
 )
 from corral.scheduler.graph import Graph, propagate
 from corral.scheduler.migration import plan_migrations
@@ -52,6 +54,9 @@ def schedule(config: Config, status: Status, now: int, *, with_scores: bool = Tr
     ctx.keep_scores = with_scores
     ctx.node_names = [n for n, info in state.nodes.items() if info.kind != "ping"]
 
+    fenced = nodes_to_fence(ctx, panic=status.no_quorum_panic)
+    fenced_set = {n for n, _ in fenced}
+    ctx.usable = ctx.usable - fenced_set
     init_weights(ctx)
     apply_node_health(ctx)
     apply_stickiness(ctx)
@@ -65,8 +70,6 @@ def schedule(config: Config, status: Status, now: int, *, with_scores: bool = Tr
         allocate(r, ctx)
 
     graph = Graph()
-    fenced = nodes_to_fence(ctx)
-    fenced_set = {n for n, _ in fenced}
     ctx.migrating, stop_reasons = plan_migrations(ctx, fenced_set)
     for p in tree.primitives:
         create_primitive_actions(p, ctx, graph, fenced_set)
@@ -79,7 +82,8 @@ def schedule(config: Config, status: Status, now: int, *, with_scores: bool = Tr
                 stop = graph.get(p, "stop", node)
                 if stop is not None and stop.reason is None:
                     stop.reason = "node availability"
-    create_probes(ctx, graph)
+    create_probes(ctx, graph, fenced_set)
+    clear_failcounts(ctx, graph, ctx.changed_definitions)
     for p in tree.primitives:
         recurring_cleanup(p, ctx, graph)
     for r in tree.roots:
@@ -87,6 +91,7 @@ def schedule(config: Config, status: Status, now: int, *, with_scores: bool = Tr
     constraint_orders(ctx, graph)
     container_orders(ctx, graph)
     fence_changes = fence_actions(ctx, graph, fenced)
+    fence_changes += unfence_actions(ctx, graph, fenced_set)
     shutdown_actions(ctx, graph, fenced_set)
     quorum_blocks(ctx, graph)
     propagate(graph)
@@ -98,7 +103,7 @@ def schedule(config: Config, status: Status, now: int, *, with_scores: bool = Tr
         transition.scores = ctx.scores()
     out_ids: dict[int, int] = {}
     for a in graph.acts:
-        if a.optional or not a.runnable:
+        if not a.happens:
             continue
         out_ids[a.uid] = len(transition.actions)
         meta = dict(a.meta)

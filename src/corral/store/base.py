@@ -46,7 +46,14 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
-from corral.store.errors import InvalidKey, LeaseExpired, TooManyOps, Unavailable, ValueTooLarge
+from corral.store.errors import (
+    InvalidKey,
+    LeaseExpired,
+    StoreClosed,
+    StoreError,
+    TooManyOps,
+    ValueTooLarge,
+)
 
 if TYPE_CHECKING:
     from corral.store.election import Election
@@ -421,7 +428,7 @@ class KeepAlive:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, StoreError):
                 await task
 
     async def __aenter__(self) -> KeepAlive:
@@ -448,7 +455,9 @@ class KeepAlive:
             except LeaseExpired:
                 self._mark_lost()
                 return
-            except (Unavailable, TimeoutError, OSError) as e:
+            except StoreClosed:
+                return
+            except (StoreError, TimeoutError, OSError) as e:
                 if loop.time() >= deadline:
                     log.warning("lease %x lost: no refresh for its TTL (%s)", self.lease.id, e)
                     self._mark_lost()

@@ -184,31 +184,47 @@ class _Client(aetcd.Client):
 
 
 class _KeepAliveStream:
-    """Lease refreshes multiplexed on one LeaseKeepAlive stream, re-opened after errors."""
+    """Lease refreshes multiplexed on one LeaseKeepAlive stream, re-opened after errors.
+
+    One writer task writes the requests (a caller that gives up never cancels a write,
+    which would end the stream for everybody); one reader task hands out the answers."""
 
     def __init__(self, store: EtcdStore) -> None:
         self.store = store
         self.call: Any = None
         self.reader: asyncio.Task[None] | None = None
+        self.writer: asyncio.Task[None] | None = None
+        self.outbox: asyncio.Queue[int] = asyncio.Queue()
         self.waiting: dict[int, deque[asyncio.Future[int]]] = defaultdict(deque)
-        self.lock = asyncio.Lock()
 
     async def refresh(self, lid: int, timeout: float) -> int:
         """The TTL etcd granted (0: the lease is gone)."""
-        fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        async with self.lock:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[int] = loop.create_future()
+        fut.add_done_callback(lambda f: f.cancelled() or f.exception())
+        if self.writer is None or self.writer.done():
+            self.writer = loop.create_task(self._write())
+        self.waiting[lid].append(fut)
+        self.outbox.put_nowait(lid)
+        return await asyncio.wait_for(fut, timeout)
+
+    async def _write(self) -> None:
+        while True:
+            lid = await self.outbox.get()
             if self.call is None:
                 client = self.store.client
+                await client.connect()
                 self.call = client.leasestub.LeaseKeepAlive(
                     metadata=client.metadata, wait_for_ready=True
                 )
                 self.reader = asyncio.get_running_loop().create_task(self._read(self.call))
-            self.waiting[lid].append(fut)
+            call = self.call
             try:
-                await asyncio.wait_for(self.call.write(rpc.LeaseKeepAliveRequest(ID=lid)), timeout)
-            except BaseException as e:
-                self._fail(self.call, e)
-        return await asyncio.wait_for(fut, timeout)
+                await call.write(rpc.LeaseKeepAliveRequest(ID=lid))
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                self._fail(call, e)
 
     async def _read(self, call: Any) -> None:
         try:
@@ -243,10 +259,11 @@ class _KeepAliveStream:
     async def close(self) -> None:
         if self.call is not None:
             self._fail(self.call, StoreClosed("store closed"))
-        if self.reader is not None:
-            self.reader.cancel()
-            with contextlib.suppress(BaseException):
-                await self.reader
+        for task in (self.writer, self.reader):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
 
 
 class EtcdStore(Store):

@@ -12,8 +12,10 @@ when it is configured, and their meaning in the agent's terms
                     ``command:CMDLINE`` (exit 0); on 127.0.0.1, or ``http:HOST:PORT/PATH``
     health-timeout  how long one probe may take (a duration; default 2s)
 
-``process_agent(params)`` gives the ``agent`` object of an action (``{"cls": "process",
-"argv": [...], "env": {...}, "cwd": ..., "user": ..., "health": {...}}``).
+``check`` lists the problems of ``params`` (``corral resource create`` and every
+configuration write run it); ``agent_object(params)`` gives the ``agent`` object of an
+action (``{"cls": "process", "argv": [...], "env": {...}, "cwd": ..., "user": ...,
+"health": {...}}``), as the controller sends it; ``process_agent`` does both.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ def process_agent(params: dict[str, str], *, element: str = "process") -> dict[s
     p = Problems()
     check(p, params, element=element)
     p.raise_if_any()
-    return _build(params)
+    return agent_object(params)
 
 
 def check(p: Problems, params: dict[str, str], *, element: str) -> None:
@@ -127,18 +129,29 @@ def check(p: Problems, params: dict[str, str], *, element: str) -> None:
             )
 
 
-def _build(params: dict[str, str]) -> dict[str, Any]:
-    timeout = durations.parse_ms(params.get("health-timeout", "2s"))
-    env = dict(w.split("=", 1) for w in shlex.split(params.get("env", "")))
-    health = parse_health(params["health"], timeout) if "health" in params else None
+def agent_object(params: dict[str, str]) -> dict[str, Any]:
+    """The agent object of (checked) ``params``; never raises: what ``check`` would
+    reject is left out (a word of ``env`` that is not NAME=value, a malformed health)."""
+    timeout = durations.try_parse_ms(params.get("health-timeout") or "2s") or 2000
+    try:
+        argv = shlex.split(params.get("command", ""))
+        env_words = shlex.split(params.get("env", ""))
+    except ValueError:
+        argv, env_words = [], []
+    health = None
+    if params.get("health"):
+        try:
+            health = parse_health(params["health"], timeout)
+        except ValueError:
+            health = None
     return {
         "cls": "process",
-        "argv": shlex.split(params["command"]),
-        "env": env,
+        "argv": argv,
+        "env": dict(w.split("=", 1) for w in env_words if "=" in w and not w.startswith("=")),
         "cwd": params.get("cwd"),
         "user": params.get("user"),
         "health": health,
     }
 
 
-__all__ = ["PARAMETERS", "REQUIRED", "check", "parse_health", "process_agent"]
+__all__ = ["PARAMETERS", "REQUIRED", "agent_object", "check", "parse_health", "process_agent"]
