@@ -84,9 +84,11 @@ async def test_leases_and_leadership_survive_a_member_restart(
     etcd_cluster: EtcdCluster, cluster_stores: Callable[[], Awaitable[Store]]
 ) -> None:
     a, b = await cluster_stores(), await cluster_stores()
-    lease = await a.grant(2)
+    # TTL 5 s: three member restarts (the raft leader among them) under a loaded
+    # 2-core machine; the point is that keepalive and leadership ride over them.
+    lease = await a.grant(5)
     await a.put("/lease/alive", b"1", lease=lease)
-    election = a.election("/lease/leader", ttl=2)
+    election = a.election("/lease/leader", ttl=5)
     async with a.keepalive(lease) as ka:
         lead = await election.campaign(b"a")
         for member in (0, 1, 2):  # each member in turn, the leader among them

@@ -155,15 +155,27 @@ def action_line(a: Action, name: str) -> str:
 # -- the status after the run -----------------------------------------------
 
 
-def _expected_rc(a: Action) -> int:
+def _expected_rc(a: Action, prim: Primitive | None) -> int:
+    """The result the graph expects (and the simulation records): 7 for a
+    probe or a monitor of the Stopped role, 8 for one of the Promoted role."""
     if "target_rc" in a.meta:
         try:
             return int(a.meta["target_rc"])
         except ValueError:
             return 0
-    if a.task == "monitor" and a.interval_ms == 0:
+    if a.task != "monitor":
+        return 0
+    if a.interval_ms == 0:
         return 7
-    if a.task == "monitor" and a.meta.get("role") == "Promoted":
+    role = a.meta.get("role")
+    if role is None and prim is not None:
+        role = next(
+            (o.role for o in prim.ops if o.name == "monitor" and o.interval_ms == a.interval_ms),
+            None,
+        )
+    if role == "Stopped":
+        return 7
+    if role in ("Promoted", "Master"):
         return 8
     return 0
 
@@ -190,15 +202,22 @@ def _history_for(
     return hist
 
 
-def _fence(node: NodeStatus | None, how: str) -> None:
+def _fence(status: Status, config: Config, target: str, how: str) -> None:
     """A fenced node (not for "on"): out of the cluster, its resource history
-    and transient attributes cleared."""
-    if node is None or how == "on":
+    and transient attributes cleared; a node the status never listed gets
+    its entry."""
+    if how == "on":
         return
+    node = status.nodes.get(target)
+    if node is None:
+        node_id = next((n.id for n in config.nodes if n.uname == target), target)
+        node = status.nodes[target] = NodeStatus(name=target, id=node_id)
     node.in_ccm = False
+    node.in_ccm_recorded = True
     node.crmd = "offline"
     node.join = "down"
     node.expected = "down"
+    node.unclean = False
     node.history.clear()
     node.attributes.clear()
 
@@ -209,6 +228,7 @@ class _Run:
 
     def __init__(self, config: Config, status: Status, names: ActionNames) -> None:
         self.status = copy.deepcopy(status)
+        self.config = config
         self.names = names
         self.prims = _primitives(config)
         self.call = max(
@@ -219,7 +239,8 @@ class _Run:
     def apply(self, a: Action) -> None:
         node = self.status.nodes.get(a.node or "")
         if a.task in ("stonith", "fence"):
-            _fence(node, a.meta.get("stonith_action") or "reboot")
+            if a.node is not None:
+                _fence(self.status, self.config, a.node, a.meta.get("stonith_action") or "reboot")
             return
         if a.pseudo or a.rsc is None or node is None or a.task in _CLUSTER_TASKS:
             return
@@ -229,7 +250,8 @@ class _Run:
         if a.task in ("notify", "cancel"):
             return
         self.call += 1
-        rc = _expected_rc(a)
+        inst = self.names.instances.get(a.rsc)
+        rc = _expected_rc(a, self.prims.get(inst.primitive if inst is not None else a.rsc))
         hist.ops.append(
             OpRecord(
                 id=f"{hist.rsc}_{a.task}_{a.interval_ms}",

@@ -55,6 +55,11 @@ class ActionNames:
         """The graph's id for this instance (what history is written under)."""
         return self._ids(rsc)[0]
 
+    def long(self, rsc: str) -> str:
+        """The graph's long id for this instance."""
+        pref, long = self._ids(rsc)
+        return long if long is not None else pref
+
     def shown(self, rsc: str) -> str:
         """The name crm_simulate prints for an action on this instance."""
         pref, long = self._ids(rsc)
