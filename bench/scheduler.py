@@ -4,9 +4,10 @@ For each size (resources x nodes) it writes a CIB: Dummy primitives with a
 monitor, a location preference for every 10th resource, a colocation and an
 order constraint chaining every 5th resource to the one before it, and half
 the resources already running (start and monitor records in the status). It
-times corral's ``schedule()`` in a child process (the CIB parse reported
-apart) and ``crm_simulate -x FILE -G out.xml -Q`` (cut off at --crm-timeout
-seconds, reported as "> N s"), with each one's peak memory (ru_maxrss).
+times corral's ``schedule()`` in a child process, without allocation scores
+as the controller calls it (the CIB parse reported apart), and
+``crm_simulate -x FILE -G out.xml -Q`` (cut off at --crm-timeout seconds,
+reported as "> N s"), with each one's peak memory (ru_maxrss).
 
     python bench/scheduler.py [--sizes 1000x10,1000x100,10000x100] [--crm-timeout 300]
 """
@@ -128,7 +129,7 @@ def child_measure(path: str) -> None:
     config, status = read_cib_file(path)
     t1 = time.perf_counter()
     now = status.execution_date or int(time.time())
-    tr = schedule(config, status, now)
+    tr = schedule(config, status, now, with_scores=False)  # as the controller calls it
     t2 = time.perf_counter()
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(

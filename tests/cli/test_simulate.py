@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "examples" / "webfarm.xml"
+EXAMPLE = REPO / "examples" / "webfarm-cib.xml"
 
 GOOD = (
     '<cib validate-with="pacemaker-3.7" epoch="1" num_updates="0" admin_epoch="0"'

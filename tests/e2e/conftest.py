@@ -14,7 +14,7 @@ from tests.fixtures.etcd import etcd_server  # noqa: F401
 from corral.local.cgroups import v2_mount
 
 
-def _require_cgroups() -> None:
+def require_cgroups() -> None:
     if v2_mount() is None:
         msg = "cgroup v2 is not writable here: local nodes cannot be killed at once"
         if os.environ.get("CI") == "true":
@@ -24,7 +24,7 @@ def _require_cgroups() -> None:
 
 @pytest.fixture(params=["sqlite", "etcd"])
 def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LocalCluster]:
-    _require_cgroups()
+    require_cgroups()
     name = "e2e" + uuid.uuid4().hex[:6]
     store = None
     if request.param == "etcd":
@@ -42,7 +42,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LocalClu
 
 @pytest.fixture
 def sqlite_cluster(tmp_path: Path) -> Iterator[LocalCluster]:
-    _require_cgroups()
+    require_cgroups()
     c = LocalCluster(tmp_path / "cl", None, "e2e")
     try:
         c.up()

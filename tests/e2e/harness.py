@@ -94,6 +94,7 @@ class LocalCluster:
     name: str
     nodes: int = 3
     lease_ttl: float = 2.0
+    up_args: tuple[str, ...] = ()  # more words for `corral up` (--example webfarm, ...)
     info: dict[str, Any] = field(default_factory=dict)
 
     def corral(self, *args: str, check: bool = True, timeout: float = 60) -> str:
@@ -110,7 +111,7 @@ class LocalCluster:
         args += ["--cluster", self.name, "--lease-ttl", str(self.lease_ttl)]
         if self.store:
             args += ["--store", self.store]
-        self.corral(*args)
+        self.corral(*args, *self.up_args)
         self.info = json.loads((self.directory / "cluster.json").read_text())
 
     def down(self) -> None:

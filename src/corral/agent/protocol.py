@@ -89,25 +89,11 @@ from typing import Any
 from corral.executors.health import HealthCheck
 from corral.executors.process import ProcessSpec
 from corral.model.cluster import DEFAULT_CLUSTER
+from corral.model.status import AGENT_ACTIONS
 
 PROTOCOL_VERSION = 1
 
-AGENT_TASKS = frozenset(
-    {
-        "start",
-        "stop",
-        "monitor",
-        "promote",
-        "demote",
-        "notify",
-        "reload",
-        "reload-agent",
-        "validate-all",
-        "meta-data",
-        "migrate_to",
-        "migrate_from",
-    }
-)
+AGENT_TASKS = AGENT_ACTIONS
 LOCAL_TASKS = frozenset({"cancel", "cleanup", "forget"})
 TASKS = AGENT_TASKS | LOCAL_TASKS
 CLASSES = frozenset({"ocf", "process"})

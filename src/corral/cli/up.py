@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
+from corral.cli import examples
 from corral.cli.app import app
 from corral.cli.target import ENV_CLUSTER
 from corral.local import launcher
@@ -37,10 +39,17 @@ def up(
     no_cgroups: bool = typer.Option(
         False, "--no-cgroups", help="Use process groups even where cgroup v2 is available"
     ),
+    example: str | None = typer.Option(
+        None, "--example", help="Then put an example service set in it: webfarm"
+    ),
+    example_port: int = typer.Option(
+        examples.DEFAULT_PORT, "--example-port", help="The port the example's web servers use"
+    ),
 ) -> None:
     """Start a cluster on this machine: per node an agent, its watchdog and a controller."""
     out = Console(highlight=False)
-    d = directory or default_dir()
+    d = (directory or default_dir()).resolve()
+    todo = examples.commands(example, d, example_port) if example else []
     c = launcher.up(
         d,
         nodes=nodes,
@@ -63,5 +72,13 @@ def up(
             f"{n.controller_pid}" + (f"; cgroup {n.cgroup}" if n.cgroup else "")
         )
         out.print(f"      logs: {n.state_dir}/{{agent,watchdog,controller}}.log")
+    if example:
+        out.print(f"\n[bold]example {example!r}[/bold]:")
+        for words in todo:
+            out.print("  corral " + shlex.join(words), markup=False, emoji=False, soft_wrap=True)
+            app(args=[*words[:2], "--dir", str(c.dir), *words[2:]], standalone_mode=False)
+        if example == "webfarm":
+            urls = ", ".join(f"http://{n.addr}:{example_port}/" for n in c.nodes)
+            out.print(f"  the web servers answer on two of: {urls}")
     out.print(f"\n  see it:  corral status --dir {c.dir} --watch")
     out.print(f"  stop it: corral down --dir {c.dir}")

@@ -13,25 +13,11 @@ from typing import Any
 from corral.model import process_params
 from corral.model.config import Config, Primitive, primitives_of
 from corral.model.durations import try_parse_ms
+from corral.model.status import RESOURCE_ACTIONS
 from corral.scheduler.transition import Action
 
 DEFAULT_TIMEOUT_MS = 20_000
-AGENT_TASKS = frozenset(
-    {
-        "start",
-        "stop",
-        "monitor",
-        "promote",
-        "demote",
-        "notify",
-        "reload",
-        "reload-agent",
-        "migrate_to",
-        "migrate_from",
-        "cancel",
-        "cleanup",
-    }
-)
+AGENT_TASKS = RESOURCE_ACTIONS | {"cancel", "cleanup"}
 TASK_ALIASES = {"clear_failcount": "cleanup", "lrm_delete": "forget", "delete": "forget"}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 from corral.executors import spawn
@@ -68,8 +68,18 @@ async def _http_get(check: HealthCheck) -> str | None:
     return None
 
 
+def resolve_host(host: str, env: dict[str, str] | None) -> str:
+    """A host given as ``$NAME`` / ``${NAME}`` (``$CORRAL_NODE_ADDR``: the node's own
+    address) is taken from the process's environment; 127.0.0.1 if it is not there."""
+    if not host.startswith("$"):
+        return host
+    return (env or {}).get(host[1:].strip("{}")) or "127.0.0.1"
+
+
 async def probe(check: HealthCheck, env: dict[str, str] | None = None) -> str | None:
     timeout = check.timeout_ms / 1000
+    if check.host.startswith("$"):
+        check = replace(check, host=resolve_host(check.host, env))
     if check.kind == "tcp":
         return await _tcp(check, timeout)
     if check.kind == "http":

@@ -18,23 +18,9 @@ from corral.executors.agents import DEFAULT_OCF_ROOT, MetadataCache, agent_path,
 from corral.executors.result import Result, ResultKind
 from corral.executors.shims.install import install_shims
 from corral.model.errors import CorralError
+from corral.model.status import AGENT_ACTIONS
 
-ACTIONS = frozenset(
-    {
-        "start",
-        "stop",
-        "monitor",
-        "promote",
-        "demote",
-        "notify",
-        "reload",
-        "reload-agent",
-        "validate-all",
-        "meta-data",
-        "migrate_to",
-        "migrate_from",
-    }
-)
+ACTIONS = AGENT_ACTIONS
 # actions before which the agent's required parameters are checked against its meta-data
 CHECKED_ACTIONS = frozenset({"start", "promote", "reload", "reload-agent", "validate-all"})
 CRM_FEATURE_SET = "3.16.2"

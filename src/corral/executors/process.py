@@ -4,9 +4,11 @@ It starts in a session of its own (``setsid``) and is *not* the agent's child (a
 short ``sh`` launches it in the background and exits), so it outlives an agent
 restart. Its identity — pid and /proc start time, which survive pid reuse — lives
 in ``<state>/processes/<rsc>.json``; a restarted agent finds it there and never
-starts a second copy. Monitor: alive, then the optional health probe. Stop:
-SIGTERM to the whole process group, SIGKILL when the grace (most of the stop
-timeout) has passed.
+starts a second copy. It runs with ``CORRAL_NODE`` (the node's name),
+``CORRAL_NODE_ADDR`` (the node's address: the agent's own ``CORRAL_NODE_ADDR``, else
+127.0.0.1) and ``CORRAL_RESOURCE`` in its environment. Monitor: alive, then the
+optional health probe. Stop: SIGTERM to the whole process group, SIGKILL when the
+grace (most of the stop timeout) has passed.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from corral.executors import procfs, spawn
 from corral.executors.health import HealthCheck, probe
 from corral.executors.result import Result, ResultKind
 
+ENV_NODE_ADDR = "CORRAL_NODE_ADDR"  # the node's address, from the agent's environment
+DEFAULT_NODE_ADDR = "127.0.0.1"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SETTLE_S = 0.1  # without a health probe, "started" means "still alive after this"
 POLL_S = 0.05
@@ -159,6 +163,7 @@ class ProcessExecutor:
             env["HOME"] = os.environ["HOME"]
         env.update(spec.env)
         env["CORRAL_NODE"] = self.node
+        env[ENV_NODE_ADDR] = os.environ.get(ENV_NODE_ADDR) or DEFAULT_NODE_ADDR
         env["CORRAL_RESOURCE"] = rsc
         return env
 

@@ -8,7 +8,8 @@ Format (version 1)::
      "lease_ttl": 2.0, "started": 1718000000.0,
      "nodes": [{"name": "n1", "cgroup": "/sys/fs/cgroup/unified/corral-default-ab12cd-n1" | null,
                 "agent_pid": 101, "watchdog_pid": 102, "controller_pid": 103,
-                "state_dir": "/abs/DIR/n1", "logs": {"agent": "/abs/DIR/n1/agent.log", ...}}]}
+                "state_dir": "/abs/DIR/n1", "logs": {"agent": "/abs/DIR/n1/agent.log", ...},
+                "addr": "127.0.1.1"}]}
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class LocalNode:
     watchdog_pid: int | None = None
     controller_pid: int | None = None
     logs: dict[str, str] = field(default_factory=dict)
+    addr: str = "127.0.0.1"  # the node's own loopback address (CORRAL_NODE_ADDR)
 
     def pids(self) -> dict[str, int]:
         out = {}

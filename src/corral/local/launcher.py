@@ -37,6 +37,7 @@ Progress = Callable[[str], None]
 
 DEFAULT_LEASE_TTL = 2.0
 WATCHDOG_FRACTION = 0.75  # watchdog deadline = this share of the lease TTL
+ENV_NODE_ADDR = "CORRAL_NODE_ADDR"  # read by the process executor (executors/process.py)
 
 
 def _quiet(_: str) -> None:
@@ -58,6 +59,14 @@ def pid_alive(pid: int | None) -> bool:
 def cgroup_name(cluster: str, directory: Path, node: str) -> str:
     tag = hashlib.sha1(str(directory).encode()).hexdigest()[:6]
     return f"corral-{cluster}-{tag}-{node}"
+
+
+def node_addr(name: str) -> str:
+    """A local node's own loopback address, ``127.0.1.<k>`` for node ``n<k>``: given to
+    what it runs as ``CORRAL_NODE_ADDR``, so that the instances of a clone on nodes of
+    one host can each bind the same port without colliding."""
+    k = int(name[1:]) if name[1:].isdigit() else 0
+    return f"127.0.1.{k}" if 0 < k < 255 else "127.0.0.1"
 
 
 def _corral_argv(*args: str) -> list[str]:
@@ -156,7 +165,9 @@ def _start_node(c: LocalCluster, name: str, root: Path | None, progress: Progres
             g.remove()
         g.create()
         group = g.path
-    n = LocalNode(name=name, state_dir=str(state), cgroup=str(group) if group else None)
+    n = LocalNode(
+        name=name, state_dir=str(state), cgroup=str(group) if group else None, addr=node_addr(name)
+    )
     n.logs = {r: str(state / f"{r}.log") for r in ("controller", "watchdog", "agent")}
     env = dict(os.environ)
     env.pop(ENV_STATE_DIR, None)
@@ -183,7 +194,7 @@ def _start_node(c: LocalCluster, name: str, root: Path | None, progress: Progres
     if group is not None:
         wd_argv += ["--cgroup", str(group)]
     n.watchdog_pid = _spawn(_corral_argv(*wd_argv), Path(n.logs["watchdog"]), group, env, d)
-    agent_env = {**env, ENV_STATE_DIR: str(wd_state)}
+    agent_env = {**env, ENV_STATE_DIR: str(wd_state), ENV_NODE_ADDR: n.addr}
     n.agent_pid = _spawn(
         _corral_argv(
             "agent",

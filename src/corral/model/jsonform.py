@@ -29,6 +29,7 @@ per-object documents the store keeps under ``config/<kind>/<id>`` (see ``KINDS``
 from __future__ import annotations
 
 import dataclasses
+import sys
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -114,7 +115,9 @@ def to_json(obj: Any) -> Json:
 
 
 def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls, vars(m))
+    """The field types of ``cls`` (a model dataclass of ``model.config`` or another model
+    module, such as ``model.status``)."""
+    return typing.get_type_hints(cls, {**vars(m), **vars(sys.modules[cls.__module__])})
 
 
 def _decode(hint: Any, value: Json, where: str) -> Any:

@@ -9,7 +9,8 @@ when it is configured, and their meaning in the agent's terms
     env             extra environment: ``env="A=1 B='two words'"``
     health          how to tell it is healthy beyond "still alive":
                     ``http:PORT[/PATH]`` (a GET answered 2xx/3xx), ``tcp:PORT`` (a connect),
-                    ``command:CMDLINE`` (exit 0); on 127.0.0.1, or ``http:HOST:PORT/PATH``
+                    ``command:CMDLINE`` (exit 0); on 127.0.0.1, or ``http:HOST:PORT/PATH``;
+                    HOST may be ``$CORRAL_NODE_ADDR``, the address of the node it runs on
     health-timeout  how long one probe may take (a duration; default 2s)
 
 ``check`` lists the problems of ``params`` (``corral resource create`` and every

@@ -5,6 +5,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# the actions a resource agent runs for a resource (an op's name in the configuration),
+# and with the two that describe the agent itself, all an OCF agent answers
+RESOURCE_ACTIONS = frozenset(
+    {
+        "start",
+        "stop",
+        "monitor",
+        "promote",
+        "demote",
+        "notify",
+        "reload",
+        "reload-agent",
+        "migrate_to",
+        "migrate_from",
+    }
+)
+AGENT_ACTIONS = RESOURCE_ACTIONS | {"validate-all", "meta-data"}
+
 # OCF exit codes
 OCF_SUCCESS = 0
 OCF_ERR_GENERIC = 1
@@ -60,6 +78,9 @@ class ResourceHistory:
     ops: list[OpRecord] = field(default_factory=list)
     container: str | None = None
     shutdown_lock: int | None = None  # epoch seconds of a shutdown lock
+    # where in ``ops`` a second (third...) record of the same resource on the same
+    # node begins: Pacemaker reads each ``lrm_resource`` element on its own
+    segments: list[int] = field(default_factory=list)
 
 
 @dataclass(slots=True)

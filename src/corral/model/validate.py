@@ -22,6 +22,7 @@ from corral.model.config import (
     iter_resources,
 )
 from corral.model.errors import Problems
+from corral.model.status import RESOURCE_ACTIONS
 
 ROLES = frozenset({"Started", "Stopped", "Promoted", "Unpromoted", "Unknown"})
 ORDER_KINDS = frozenset({"Mandatory", "Optional", "Serialize"})
@@ -39,20 +40,7 @@ ON_FAIL = frozenset(
     }
 )
 DISCOVERY = frozenset({"always", "never", "exclusive"})
-ACTIONS = frozenset(
-    {
-        "start",
-        "stop",
-        "promote",
-        "demote",
-        "monitor",
-        "notify",
-        "migrate_to",
-        "migrate_from",
-        "reload",
-        "reload-agent",
-    }
-)
+ACTIONS = RESOURCE_ACTIONS
 
 
 def _score_ok(v: int | None) -> bool:

@@ -106,6 +106,8 @@ def read_history(doc: Doc, lrm: Element) -> dict[str, ResourceHistory]:
                     container=r.get("container"),
                     shutdown_lock=_opt_int(r.get("shutdown-lock")),
                 )
+            else:  # the same resource recorded twice on one node: kept apart
+                h.segments.append(len(h.ops))
             h.ops.extend(read_op_record(o) for o in doc.children(r, "lrm_rsc_op"))
     return out
 
@@ -131,7 +133,10 @@ def read_node_state(doc: Doc, el: Element) -> NodeStatus:
     for lrm in doc.children(el, "lrm"):
         for rid, h in read_history(doc, lrm).items():
             if rid in ns.history:
-                ns.history[rid].ops.extend(h.ops)
+                prev = ns.history[rid]
+                base = len(prev.ops)
+                prev.segments.extend([base] + [base + i for i in h.segments])
+                prev.ops.extend(h.ops)
             else:
                 ns.history[rid] = h
     return ns

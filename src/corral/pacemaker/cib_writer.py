@@ -7,6 +7,7 @@ resolved: the written CIB schedules the same, it is not the same text.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from lxml import etree
@@ -395,12 +396,15 @@ def _op_record(parent: Element, rsc: str, node: str, op: OpRecord) -> None:
 
 
 def _history(parent: Element, node: str, h: ResourceHistory) -> None:
-    el = SubElement(parent, "lrm_resource", id=h.rsc)
-    _set_attrs(el, type=h.type, **{"class": h.cls}, provider=h.provider, container=h.container)
-    if h.shutdown_lock is not None:
-        el.set("shutdown-lock", str(h.shutdown_lock))
-    for op in h.ops:
-        _op_record(el, h.rsc, node, op)
+    # a resource recorded more than once on the node: one element per record
+    bounds = [0, *h.segments, len(h.ops)]
+    for start, end in itertools.pairwise(bounds):
+        el = SubElement(parent, "lrm_resource", id=h.rsc)
+        _set_attrs(el, type=h.type, **{"class": h.cls}, provider=h.provider, container=h.container)
+        if h.shutdown_lock is not None:
+            el.set("shutdown-lock", str(h.shutdown_lock))
+        for op in h.ops[start:end]:
+            _op_record(el, h.rsc, node, op)
 
 
 def _node_state(parent: Element, ns: NodeStatus, node_id: str) -> None:
