@@ -186,3 +186,28 @@ def crm_simulate_summary(xml: str) -> list[str]:
     m = re.search(r"Transition Summary:\n((?:  .*\n)*)", out)
     lines = m.group(1).splitlines() if m else []
     return [re.sub(r"\s+", " ", x.strip())[2:] for x in lines if x.strip()]
+
+
+def crm_simulate_executed(xml: str) -> list[str]:
+    """Pacemaker's executed actions for ``xml``: the lines of its "Executing
+    Cluster Transition" block, spaces collapsed, without the leading ``* ``."""
+    exe = shutil.which("crm_simulate")
+    assert exe, "crm_simulate (pacemaker-cli-utils) is needed to check expected answers"
+    with tempfile.NamedTemporaryFile("w", suffix=".xml") as f:
+        f.write(xml)
+        f.flush()
+        out = subprocess.run(
+            [exe, "-x", f.name, "-S"], capture_output=True, text=True, timeout=60, check=False
+        ).stdout
+    m = re.search(r"Executing Cluster Transition:\n((?:  .*\n)*)", out)
+    lines = m.group(1).splitlines() if m else []
+    return [re.sub(r"\s+", " ", x.strip())[2:] for x in lines if x.strip()]
+
+
+def pseudo_actions(t: Transition) -> set[str]:
+    """corral's pseudo actions of collectives, as crm_simulate names them."""
+    return {
+        f"Pseudo action: {a.rsc}_{a.task}_0"
+        for a in t.actions
+        if a.pseudo and a.rsc is not None and a.node is None
+    }

@@ -36,3 +36,51 @@ def test_corral_decides(name: str, xml: str, expected: list[str]) -> None:
 @pytest.mark.parametrize(("name", "xml", "expected"), CASES, ids=[c[0] for c in CASES])
 def test_pacemaker_agrees(name: str, xml: str, expected: list[str]) -> None:
     assert crm_simulate_summary(xml) == expected
+
+
+def test_failed_instance_recovered_in_place_before_others_move() -> None:
+    """Instances are placed in Pacemaker's order: the failed one, whose node
+    scores higher for it, keeps its node; the one on a banned node stops."""
+    xml = cib(
+        clone("c", prim("d", monitor=10000)),
+        loc("c", "n1", "-INFINITY"),
+        running={"d:0": "n2", "d:1": "n1"},
+        failed={"d:0": "n2"},
+    )
+    expected = ["Stop d:0 ( n1 ) due to node availability", "Recover d:1 ( n2 )"]
+    assert summary(xml) == expected
+    assert crm_simulate_summary(xml) == expected
+
+
+def test_clone_stopped_happens_while_some_instance_stops() -> None:
+    """An instance that cannot be stopped (unclean node, no quorum to fence)
+    does not hold the clone's ``stopped`` back while another instance stops."""
+    from cib_builder import crm_simulate_executed, pseudo_actions, run
+
+    device = '<primitive id="fence" class="stonith" type="fence_dummy"/>'
+    xml = cib(
+        device + clone("c", prim("d")),
+        nodes=("n1", "n2", "n3"),
+        running={"d:0": "n1", "d:1": "n2"},
+        unclean=("n1",),
+        quorum=False,
+        props={"stonith-enabled": "true"},
+    )
+    expected = {"Pseudo action: c_stop_0", "Pseudo action: c_stopped_0"}
+    assert {x for x in crm_simulate_executed(xml) if "Pseudo" in x} == expected
+    assert pseudo_actions(run(xml)) == expected
+    assert summary(xml) == crm_simulate_summary(xml)
+
+
+def test_lsb_clone_is_anonymous_whatever_globally_unique_says() -> None:
+    """Only OCF and fence agents can tell copies apart: a clone of an LSB
+    service is anonymous, so it is probed once per node."""
+    from cib_builder import crm_simulate_executed, run
+
+    child = '<primitive id="svc" class="lsb" type="foo"/>'
+    xml = cib(clone("c", child, globally_unique="true", clone_max="2"))
+    theirs = sorted(x for x in crm_simulate_executed(xml) if x.endswith(("on n1", "on n2")))
+    probes = [a for a in run(xml).actions if a.task == "monitor" and a.interval_ms == 0]
+    assert len(probes) == 2  # one per node
+    assert sorted({a.node for a in probes}) == ["n1", "n2"]
+    assert len([x for x in theirs if " monitor on " in x]) == 2

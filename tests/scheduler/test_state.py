@@ -72,6 +72,16 @@ HISTORIES = [
     ([op("start", 1, 1, expect=0), op("stop", 0, 2)], None, False, []),
     ([op("monitor", 0)], "Started", False, []),
     ([op("start", 0, 1, status=-1)], "Started", False, []),
+    # "not running" when the cluster expected it is stopped, whatever the task
+    ([op("start", 7, 1, expect=7)], None, False, []),
+    ([op("start", 1, 1, expect=0), op("start", 7, 2, expect=7)], None, False, []),
+    # a monitor's "degraded" (190) is running
+    (
+        [op("start", 0, 1), op("monitor", 190, 2, 10000, expect=0)],
+        "Started",
+        False,
+        [("monitor", 10000)],
+    ),
 ]
 
 
@@ -148,6 +158,13 @@ def test_failed_stop_blocks_without_stonith() -> None:
             False,
             False,
         ),
+        (  # refused by the cluster ("banned"): fenced
+            NodeStatus("n", in_ccm=True, crmd="online", join="banned", expected=""),
+            "true",
+            True,
+            True,
+            False,
+        ),
     ],
 )
 def test_node_membership(
@@ -209,3 +226,93 @@ def test_cluster_option_defaults() -> None:
     o = unpack(Config(), Status(), NOW).options
     assert o.stonith_enabled and o.symmetric_cluster and o.start_failure_is_fatal
     assert o.no_quorum_policy == "stop" and not o.maintenance_mode
+
+
+def with_ops(rid: str, *ops: Op, **meta: str) -> Primitive:
+    p = dummy(rid, **meta)
+    p.ops.extend(ops)
+    return p
+
+
+def test_ignored_stop_failure_leaves_it_stopped() -> None:
+    prim = with_ops("r", Op(id="r-stop", name="stop", interval_ms=0, on_fail="ignore"))
+    ops = [op("start", 0, 1), op("stop", 1, 2, expect=0)]
+    inst = unpack(*cluster([prim], up("n1", r=ops), up("n2")), NOW).instances["r"]
+    assert not inst.active_on and not inst.failed_on and inst.on_fail is None
+    assert [f.on_fail for f in inst.failures] == ["ignore"]
+
+
+def test_probe_finding_it_stopped_ends_every_failure_handling() -> None:
+    prim = with_ops("r", Op(id="r-stop", name="stop", interval_ms=0, on_fail="stop"))
+    ops = [op("start", 0, 1), op("stop", 1, 2, expect=0), op("monitor", 7, 3)]
+    inst = unpack(*cluster([prim], up("n1", r=ops), up("n2")), NOW).instances["r"]
+    assert not inst.active_on and inst.on_fail is None and inst.target_role is None
+
+
+@pytest.mark.parametrize(("device", "blocked"), [(False, True), (True, False)])
+def test_hard_stop_failure_blocks_when_fencing_is_impossible(device: bool, blocked: bool) -> None:
+    res: list = [dummy()]
+    if device:
+        res.append(Primitive(id="fd", cls="stonith", type="fence_dummy"))
+    ops = [op("start", 0, 1), op("stop", 5, 2, expect=0)]
+    st = unpack(*cluster(res, up("n1", r=ops), up("n2")), NOW)
+    assert st.instances["r"].blocked is blocked
+    assert st.nodes["n1"].unclean
+
+
+def test_failure_timeout_does_not_expire_a_blocking_failure() -> None:
+    prim = with_ops(
+        "r",
+        Op(id="r-stop", name="stop", interval_ms=0, on_fail="block"),
+        **{"failure-timeout": "60"},
+    )
+    n1 = up("n1", r=[op("start", 0, 1), op("stop", 1, 2, expect=0, changed=NOW - 1000)])
+    n1.attributes["fail-count-r#stop_0"] = "1"
+    n1.attributes["last-failure-r#stop_0"] = str(NOW - 1000)
+    c, s = cluster([prim], n1, up("n2"), props={"stonith-enabled": "false"})
+    inst = unpack(c, s, NOW).instances["r"]
+    assert inst.fail_count("n1") == 1 and inst.blocked and "n1" in inst.failed_on
+
+
+def test_failed_stop_inside_a_container_restarts_the_container() -> None:
+    box = dummy("box")
+    inner = dummy("r", container="box")
+    n1 = up("n1", box=[op("start", 0, 1)], r=[op("start", 0, 1), op("stop", 1, 2, expect=0)])
+    inst = unpack(*cluster([box, inner], n1, up("n2")), NOW).instances["r"]
+    assert not inst.active_on and inst.failed_on == ["n1"]
+    assert inst.on_fail == "restart-container"
+    assert [f.on_fail for f in inst.failures] == ["ignore"]
+
+
+def test_same_resource_recorded_twice_on_a_node() -> None:
+    clone = Clone(id="c", child=dummy("d"), meta={"clone-max": "3"})
+    n1 = up("n1")
+    n1.history["d:0"] = ResourceHistory(
+        rsc="d:0", ops=[op("start", 0, 1), op("monitor", 7, 1)], segments=[1]
+    )
+    n2 = up("n2", d__1=[op("start", 0, 1)])
+    st = unpack(*cluster([clone], n1, n2), NOW)
+    where = {i.id: list(i.active_on) for i in st.instances_for("c") if i.active_on}
+    assert where == {"d:0": ["n1"], "d:1": ["n2"]}
+    # a unique resource: a later record finding it stopped does not stop it
+    n1 = up("n1")
+    n1.history["r"] = ResourceHistory(
+        rsc="r", ops=[op("start", 0, 1), op("monitor", 7, 1)], segments=[1]
+    )
+    assert unpack(*cluster([dummy()], n1, up("n2")), NOW).instances["r"].active_on == {
+        "n1": "Started"
+    }
+
+
+def test_fail_counts_read_on_nodes_without_history() -> None:
+    clone = Clone(id="c", child=dummy("d"))
+    n1 = up("n1", d=[op("start", 0, 1)])
+    n2 = up("n2")
+    n2.attributes["fail-count-d:1#start_0"] = "INFINITY"
+    n2.attributes["fail-count-other"] = "3"
+    st = unpack(*cluster([clone], n1, n2), NOW)
+    assert {i.id: dict(i.fail_counts) and i.fail_count("n2") for i in st.instances_for("c")} == {
+        "d:0": 1_000_000,
+        "d:1": 1_000_000,
+    }
+    assert all(not i.fail_counts.get("n1") for i in st.instances_for("c"))

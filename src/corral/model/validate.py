@@ -2,13 +2,17 @@
 element id and the field (pcs's rule: validate everything, then write once).
 
 Codes: ``duplicate-id``, ``dangling-reference``, ``bad-score``, ``bad-duration``,
-``bad-role``, ``bad-value``, ``missing-field``.
+``bad-role``, ``bad-value``, ``missing-field``, ``unknown-op`` (an operation name no
+resource agent runs) and ``bad-meta-value`` (a known meta attribute whose value is not of
+its type: a score, a duration, a role, a boolean, a count or one of its words). Unknown
+meta attribute names are left alone, as Pacemaker leaves them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
+from corral.model import durations
 from corral.model import score as scores
 from corral.model.config import (
     Clone,
@@ -22,7 +26,7 @@ from corral.model.config import (
     iter_resources,
 )
 from corral.model.errors import Problems
-from corral.model.status import RESOURCE_ACTIONS
+from corral.model.status import AGENT_ACTIONS, RESOURCE_ACTIONS
 
 ROLES = frozenset({"Started", "Stopped", "Promoted", "Unpromoted", "Unknown"})
 ORDER_KINDS = frozenset({"Mandatory", "Optional", "Serialize"})
@@ -41,6 +45,94 @@ ON_FAIL = frozenset(
 )
 DISCOVERY = frozenset({"always", "never", "exclusive"})
 ACTIONS = RESOURCE_ACTIONS
+# an op's name: what OCF agents run, ``status`` (LSB and fence agents' monitor) and the
+# Heartbeat-era ``migrate`` that old CIBs still carry
+KNOWN_OPS = AGENT_ACTIONS | {"status", "migrate"}
+BOOLEAN_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "1", "0"})
+# target-role: Pacemaker's roles in either spelling, any case; "#default" means unset
+TARGET_ROLES = frozenset(
+    {"stopped", "started", "unpromoted", "promoted", "slave", "master", "#default"}
+)
+
+
+def _is_score(v: str) -> bool:
+    return scores.is_score(v)
+
+
+def _is_duration(v: str) -> bool:
+    return durations.try_parse_ms(v) is not None
+
+
+def _is_bool(v: str) -> bool:
+    return v.strip().lower() in BOOLEAN_WORDS
+
+
+def _is_count(v: str) -> bool:
+    return v.strip().isdigit()
+
+
+def _one_of(words: Iterable[str]) -> tuple[str, Callable[[str], bool]]:
+    allowed = frozenset(words)
+    return (
+        "one of " + ", ".join(sorted(allowed)),
+        lambda v: v.strip() in allowed,
+    )
+
+
+SCORE = ("a score (an integer, INFINITY or -INFINITY)", _is_score)
+DURATION = ("a duration (e.g. 10s, 500ms, 1m, PT10S)", _is_duration)
+BOOLEAN = ("true or false", _is_bool)
+COUNT = ("a whole number (0, 1, 2, ...)", _is_count)
+ROLE = (
+    "a role (Stopped, Started, Unpromoted, Promoted)",
+    lambda v: v.strip().lower() in TARGET_ROLES,
+)
+
+# the meta attributes of resources (and rsc_defaults) whose type Pacemaker defines:
+# name -> (what the value must be, its test)
+META_TYPES: dict[str, tuple[str, Callable[[str], bool]]] = {
+    "resource-stickiness": SCORE,
+    "migration-threshold": SCORE,
+    "priority": SCORE,
+    "failure-timeout": DURATION,
+    "remote-connect-timeout": DURATION,
+    "target-role": ROLE,
+    "is-managed": BOOLEAN,
+    "maintenance": BOOLEAN,
+    "allow-migrate": BOOLEAN,
+    "allow-unhealthy-nodes": BOOLEAN,
+    "critical": BOOLEAN,
+    "globally-unique": BOOLEAN,
+    "interleave": BOOLEAN,
+    "ordered": BOOLEAN,
+    "notify": BOOLEAN,
+    "promotable": BOOLEAN,
+    "clone-max": COUNT,
+    "clone-node-max": COUNT,
+    "clone-min": COUNT,
+    "promoted-max": COUNT,
+    "promoted-node-max": COUNT,
+    "master-max": COUNT,
+    "master-node-max": COUNT,
+    "multiple-active": _one_of({"block", "stop_only", "stop_start", "stop_unexpected"}),
+    "restart-type": _one_of({"ignore", "restart"}),
+    "requires": _one_of({"nothing", "quorum", "fencing", "unfencing"}),
+    "on-fail": _one_of(ON_FAIL),
+}
+
+
+def check_meta(p: Problems, meta: Mapping[str, str], element: str) -> None:
+    """A ``bad-meta-value`` problem for each known meta attribute whose value is not of
+    its type (``META_TYPES``); other names are not checked."""
+    for name, value in meta.items():
+        kind = META_TYPES.get(name)
+        if kind is not None and not kind[1](value):
+            p.add(
+                f"{value!r} is not {kind[0]}",
+                element=element,
+                field=name,
+                code="bad-meta-value",
+            )
 
 
 def _score_ok(v: int | None) -> bool:
@@ -69,10 +161,18 @@ def _check_primitive(p: Problems, prim: Primitive) -> None:
             field="provider",
             code="missing-field",
         )
+    check_meta(p, prim.meta, prim.id)
     for op in prim.ops:
         where = op.id or f"{prim.id}-{op.name}"
         if not op.name:
             p.add("an operation needs a name", element=where, field="name", code="missing-field")
+        elif op.name not in KNOWN_OPS:
+            p.add(
+                f"{op.name!r} is not an operation (known: {', '.join(sorted(KNOWN_OPS))})",
+                element=where,
+                field="name",
+                code="unknown-op",
+            )
         if op.interval_ms < 0:
             p.add(
                 f"interval {op.interval_ms} ms is negative",
@@ -234,11 +334,15 @@ def validate(config: Config) -> None:
                 field="children",
                 code="missing-field",
             )
-        elif isinstance(r, Clone):
-            pass
+        if isinstance(r, Group | Clone):
+            check_meta(p, r.meta, r.id)
     for b in config.bundles:
+        check_meta(p, b.meta, b.id)
         if b.child is not None:
             _check_primitive(p, b.child)
+    for d in config.fence_devices:
+        check_meta(p, d.meta, d.id)
+    check_meta(p, config.rsc_defaults, "rsc_defaults")
     for n in config.nodes:
         if not n.uname:
             p.add("a node needs a name", element=n.id, field="uname", code="missing-field")

@@ -12,10 +12,12 @@ started; a monitor with ``role=Stopped`` runs where the resource is not.
 
 from __future__ import annotations
 
+from corral.model.config import Op
+from corral.model.durations import try_parse_ms
 from corral.model.status import OpRecord
 from corral.scheduler.colocation import container_of
 from corral.scheduler.context import Ctx
-from corral.scheduler.digests import definition_changed, last_start
+from corral.scheduler.digests import definition_change, last_start, recurring_changed
 from corral.scheduler.graph import IMPLIES_THEN, RESTART, RUNNABLE_LEFT, Act, Graph
 from corral.scheduler.tree import Rsc, is_true
 from corral.scheduler.unpack_history import expected_rc
@@ -35,6 +37,7 @@ def create_primitive_actions(p: Rsc, ctx: Ctx, graph: Graph, fenced: set[str]) -
         return
     multiple = len(current) > 1
     stops: list[Act] = []
+    start_after_delete: list[Act] = []
     for node in current:
         info = ctx.nodes.get(node)
         down = node in fenced
@@ -46,6 +49,11 @@ def create_primitive_actions(p: Rsc, ctx: Ctx, graph: Graph, fenced: set[str]) -
         if info is not None and (not info.online or info.unclean) and not down:
             stop.block()  # an unclean node that cannot be fenced: nothing can stop it
         stops.append(stop)
+    for node in sorted(n for r, n in ctx.agent_changed if r == p.id):
+        delete = graph.new(p, "delete", node, optional=False)
+        graph.order(graph.get(p, "stop", node), delete, 0)
+        if target == node:
+            start_after_delete.append(delete)
     if inst is not None and inst.orphan and inst.clone is None:
         # a resource no longer configured: once stopped, its history goes
         for stop in stops:
@@ -57,14 +65,23 @@ def create_primitive_actions(p: Rsc, ctx: Ctx, graph: Graph, fenced: set[str]) -
     if target is not None:
         running_here = target in current and target not in failed and not multiple
         start = graph.new(p, "start", target, optional=running_here)
-        if running_here and _definition_changed(p, target):
+        if running_here and _pending(p, target, "start", 0):
+            start.shown = True  # a start still under way: sent again, nothing changes
+        change = _definition_change(p, target) if running_here else None
+        if running_here and (p.id, target) in ctx.agent_changed:
+            start.require()  # another agent's history: restarted, no reason given
+            change = None
+        if change == "restart":
             start.require("resource definition change")
+        if change is not None:
             ctx.changed_definitions.add((p.id, target))
         for stop in stops:
             graph.order(stop, start, IMPLIES_THEN | RESTART | RUNNABLE_LEFT)
-        if not running_here and target not in current:
-            pass
+        for delete in start_after_delete:
+            graph.order(delete, start, 0)
         _monitors(p, ctx, graph, start, target)
+        if change == "reload":
+            _reload(p, graph, target)
 
 
 def recurring_cleanup(p: Rsc, ctx: Ctx, graph: Graph) -> None:
@@ -98,7 +115,9 @@ def recurring_cleanup(p: Rsc, ctx: Ctx, graph: Graph) -> None:
             if task != "monitor" or interval <= 0:
                 continue
             if resting:
-                graph.new(p, "cancel", node, interval, optional=False)
+                # (a node shutting down stops its monitors anyway)
+                if not (node in ctx.nodes and ctx.nodes[node].shutdown):
+                    graph.new(p, "cancel", node, interval, optional=False)
                 continue
             here = node == runs_on
             if (here and interval not in started) or (
@@ -152,20 +171,44 @@ def _failed_monitors(p: Rsc, node: str) -> set[tuple[str, int]]:
     }
 
 
-def _definition_changed(p: Rsc, node: str) -> bool:
+def _reload(p: Rsc, graph: Graph, node: str) -> None:
+    """Reload an agent in place (its reloadable parameters changed): the
+    recurring monitors there start over with the new parameters. A stop that
+    turns out to be required cancels the reload (``cancel_reloads``)."""
+    reload = graph.new(p, "reload-agent", node, optional=False)
+    for mon in graph.actions_of(p, "monitor"):
+        if mon.node == node and mon.interval > 0:
+            mon.require()
+            graph.order(reload, mon, 0)
+
+
+def cancel_reloads(graph: Graph) -> None:
+    """A reload is pointless where the resource is stopped (or restarted) anyway."""
+    for a in graph.acts:
+        if a.task != "reload-agent" or a.rsc is None:
+            continue
+        stop = graph.get(a.rsc, "stop", a.node)
+        if stop is not None and not stop.optional:
+            a.optional = True
+            a.frozen = True
+
+
+def _definition_change(p: Rsc, node: str) -> str | None:
     if p.inst is None or p.prim is None:
-        return False
+        return None
     st = p.inst.nodes.get(node)
     if st is None:
-        return False
+        return None
     op = last_start(st.ops)
     if op is None:
-        return False
+        return None
     params = dict(p.prim.instance)
+    op_params: set[str] = set()
     for conf in p.prim.ops:  # the operation's own parameters count too
         if conf.name == op.operation and conf.interval_ms == 0:
             params.update(conf.instance)
-    return definition_changed(op, params)
+            op_params.update(conf.instance)
+    return definition_change(op, params, frozenset(op_params))
 
 
 def _migrate(p: Rsc, ctx: Ctx, graph: Graph, stop: Act, target: str) -> None:
@@ -194,8 +237,37 @@ def _monitors(p: Rsc, ctx: Ctx, graph: Graph, start: Act, node: str) -> None:
         if not is_true(op.meta.get("enabled"), True):
             continue
         needed = ("monitor", op.interval_ms) not in active
+        needed = needed or _pending(p, node, "monitor", op.interval_ms)
+        if not needed and _monitor_changed(p, ctx, node, op):
+            needed = True
         mon = graph.new(p, "monitor", node, op.interval_ms, optional=not needed)
         graph.order(start, mon, IMPLIES_THEN | RUNNABLE_LEFT)
+
+
+def _pending(p: Rsc, node: str, task: str, interval: int) -> bool:
+    """Whether the history on ``node`` shows ``task`` still under way (a
+    pending record): Pacemaker schedules it again."""
+    st = p.inst.nodes.get(node) if p.inst is not None else None
+    return st is not None and any(
+        o.operation == task and o.interval_ms == interval for o in st.pending
+    )
+
+
+def _monitor_changed(p: Rsc, ctx: Ctx, node: str, conf: Op) -> bool:
+    """The recurring monitor recorded on ``node`` ran with other parameters
+    than ``conf`` and ``p``'s now have: it is scheduled again."""
+    st = p.inst.nodes.get(node) if p.inst is not None else None
+    if st is None or p.prim is None:
+        return False
+    rec = None
+    for o in st.ops:
+        same = o.operation == "monitor" and o.interval_ms == conf.interval_ms
+        if same and (rec is None or o.call_id >= rec.call_id):
+            rec = o
+    timeout = conf.timeout_ms
+    if timeout is None:
+        timeout = try_parse_ms(ctx.config.op_defaults.get("timeout", "")) or 20_000
+    return recurring_changed(rec, dict(p.prim.instance), dict(conf.instance), timeout)
 
 
 def create_probes(ctx: Ctx, graph: Graph, fenced: set[str]) -> None:
@@ -222,6 +294,30 @@ def create_probes(ctx: Ctx, graph: Graph, fenced: set[str]) -> None:
             continue
         for p in root.primitives():
             _probe_everywhere(p, online, graph, never, ctx)
+
+
+def wait_for_pending_nodes(ctx: Ctx, graph: Graph) -> None:
+    """With fencing enabled, a node that is a cluster member but has not
+    joined yet (pending) may run anything: a resource whose state there is
+    unknown cannot be started anywhere until it can be probed there."""
+    if not ctx.state.options.stonith_enabled:
+        return
+    pending = [
+        n for n in ctx.node_names
+        if ctx.nodes[n].online and ctx.nodes[n].pending and not ctx.nodes[n].unclean
+    ]  # fmt: skip
+    if not pending:
+        return
+    for p in ctx.tree.primitives:
+        # (crm_simulate goes further for clone instances and resources that
+        # run: it leaves them alone altogether; not modelled)
+        if p.clone is not None or p.current_nodes:
+            continue
+        if all(_known(p, n) for n in pending):
+            continue
+        for a in graph.actions_of(p, "start"):
+            if a.node is not None and not a.optional:
+                a.block()
 
 
 def _probe_everywhere(

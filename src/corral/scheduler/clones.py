@@ -38,14 +38,19 @@ def clone_node_max(r: Rsc) -> int:
     return 1
 
 
-def _instance_key(c: Rsc, ctx: Ctx) -> tuple[int, int, int, int, int]:
+def _instance_key(c: Rsc, ctx: Ctx) -> tuple[int, int, int, int, int, int]:
+    """Pacemaker's order for placing instances: active ones first (on one node
+    before several), those whose node can run resources, then the higher the
+    instance's score for where it runs, healthy before failed, by number."""
     cur = c.current_nodes
     failed = any(p.inst is not None and p.inst.failed for p in c.primitives())
     num = c.id.rsplit(":", 1)[-1]
+    here = c.allowed.get(cur[0], MINUS_INFINITY) if cur else MINUS_INFINITY
     return (
         0 if cur else 1,
         len(cur),
         0 if (cur and ctx.available(cur[0])) else 1,
+        -here,
         1 if failed else 0,
         int(num) if num.isdigit() else 0,
     )

@@ -20,6 +20,7 @@ from corral.model import score as scores
 from corral.model.config import Colocation
 from corral.model.score import INFINITY, MINUS_INFINITY
 from corral.scheduler.context import Ctx
+from corral.scheduler.graph import Act, Graph
 from corral.scheduler.tree import Coloc, Rsc, is_true
 
 _UNUSABLE = -100 * INFINITY  # marks a node a positive-only merge must not touch again
@@ -280,3 +281,52 @@ def _add_matching(
         if positive and new < 0 and cur == 0:
             continue
         work[n] = new
+
+
+def block_colocated_dependents(graph: Graph) -> bool:
+    """A mandatory colocation also binds what can run: when a primary cannot
+    start anywhere (no instance or member of it can), the resources that must
+    be with it cannot start either ("colocation with <primary>"). Returns
+    whether anything was blocked (the caller propagates again)."""
+    starts: dict[str, list[Act]] = {}
+    for a in graph.acts:
+        if a.task == "start" and a.rsc is not None and a.node is not None:
+            starts.setdefault(a.rsc.id, []).append(a)
+    changed = False
+    decided: dict[str, bool] = {}
+    for act in [a for acts in starts.values() for a in acts]:
+        if act.runnable or act.pseudo:
+            continue
+        top = act.rsc.top
+        binding = [
+            c for c in top.with_this if c.score >= INFINITY and c.dependent_role != "Promoted"
+        ]
+        if not binding:
+            continue
+        if top is not act.rsc:
+            if top.id not in decided:
+                decided[top.id] = _some_part_starts(top, starts)
+            if decided[top.id]:
+                continue
+        for c in binding:
+            changed |= _block_starts(c.dependent, f"colocation with {act.rsc.id}", starts)
+    return changed
+
+
+def _some_part_starts(r: Rsc, starts: dict[str, list[Act]]) -> bool:
+    """Whether a first start of one of ``r``'s children can run (a child
+    without any start counts as able, as it is left where it is)."""
+    for child in r.children:
+        mine = [a for p in child.primitives() for a in starts.get(p.id, ())]
+        if not mine or mine[0].runnable:
+            return True
+    return False
+
+
+def _block_starts(r: Rsc, reason: str, starts: dict[str, list[Act]]) -> bool:
+    changed = False
+    for p in r.primitives():
+        for a in starts.get(p.id, ()):
+            if a.runnable and not a.frozen:
+                changed |= a.block(reason)
+    return changed

@@ -29,6 +29,8 @@ class Ctx:
     keep_scores: bool = True
     # (instance, node) whose configuration changed since it started there
     changed_definitions: set[tuple[str, str]] = field(default_factory=set)
+    # (instance, node) whose history there names another agent (class/provider/type)
+    agent_changed: set[tuple[str, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.usable = frozenset(n for n, info in self.nodes.items() if info.can_run)

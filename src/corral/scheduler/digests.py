@@ -6,6 +6,13 @@ operation ran with (``op-digest``: the MD5 of the resource's instance
 attributes written as ``<parameters name="value" .../>``, names sorted). When
 the digest of the current definition differs from the one recorded with the
 start, the resource is restarted "due to resource definition change".
+
+Pacemaker Explained, "Reloading Resource Parameters": an agent that can reload
+some of its parameters without a restart (``reload-agent``) says which ones in
+its metadata; the start's record then also carries ``op-force-restart`` (the
+parameters that do need a restart) and ``op-restart-digest`` (the digest of
+only those). When only reloadable parameters changed -- the full digest
+differs, the restart digest does not -- the resource is reloaded in place.
 """
 
 from __future__ import annotations
@@ -43,6 +50,38 @@ def definition_changed(op: OpRecord | None, params: dict[str, str]) -> bool:
         public = {k: v for k, v in params.items() if k not in hidden and not k.startswith("pcmk_")}
         return secure != parameters_digest(public)
     return op.digest != parameters_digest(params)
+
+
+def definition_change(
+    op: OpRecord | None, params: dict[str, str], op_params: frozenset[str] = frozenset()
+) -> str | None:
+    """How a start recorded in ``op`` must catch up with ``params``: None (it
+    ran with them), ``"reload"`` (only reloadable parameters changed) or
+    ``"restart"``. ``op_params``: names set on the operation itself, which an
+    agent cannot reload (crm_simulate restarts for them)."""
+    if not definition_changed(op, params):
+        return None
+    assert op is not None
+    restart_digest = op.meta.get("op-restart-digest")
+    if not restart_digest:
+        return "restart"
+    forced = set(op.meta.get("op-force-restart", "").split()) | op_params
+    kept = {k: v for k, v in params.items() if k in forced}
+    return "reload" if restart_digest == parameters_digest(kept) else "restart"
+
+
+def recurring_changed(
+    op: OpRecord | None, params: dict[str, str], op_params: dict[str, str], timeout_ms: int
+) -> bool:
+    """Whether a recurring operation recorded in ``op`` ran with other
+    parameters than the configured ones: it is then scheduled again. A
+    recurring operation's digest covers the resource's and the operation's
+    parameters and its timeout (``CRM_meta_timeout``, in ms), whatever
+    version wrote the record."""
+    if op is None or not op.digest or op.meta.get("op-secure-digest"):
+        return False
+    full = {**params, **op_params, "CRM_meta_timeout": str(timeout_ms)}
+    return op.digest != parameters_digest(full)
 
 
 def last_start(ops: list[OpRecord]) -> OpRecord | None:

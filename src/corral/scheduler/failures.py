@@ -87,6 +87,7 @@ _HARD_RC = frozenset({2, 4, 5})  # invalid args, insufficient privileges, not in
 _FATAL_RC = 6  # not configured
 _OP_ERROR_HARD = 5
 _OP_ERROR_FATAL = 6
+_OP_NOT_INSTALLED = 7  # the executor found no such agent on the node
 
 
 def apply_hard_errors(ctx: Ctx) -> None:
@@ -105,7 +106,10 @@ def apply_hard_errors(ctx: Ctx) -> None:
                 if timeout_ms and changed and ctx.now > changed + timeout_ms // 1000:
                     continue  # failure-timeout has passed: forgotten
                 fatal = op.rc == _FATAL_RC or op.op_status == _OP_ERROR_FATAL
-                hard = (op.rc in _HARD_RC and op.op_status == 0) or op.op_status == _OP_ERROR_HARD
+                hard = (op.rc in _HARD_RC and op.op_status == 0) or op.op_status in (
+                    _OP_ERROR_HARD,
+                    _OP_NOT_INSTALLED,
+                )
                 if fatal:
                     for n in ctx.node_names:
                         ban(target, n)

@@ -45,11 +45,13 @@ class Act:
     # a frozen pseudo action still goes into the transition when one of these happens
     shown_by: list[Act] = field(default_factory=list)
 
+    shown: bool = False  # goes into the transition even while optional
+
     @property
     def happens(self) -> bool:
         if not self.runnable:
             return False
-        if not self.optional:
+        if not self.optional or self.shown:
             return True
         return any(not a.optional and a.runnable for a in self.shown_by)
 
@@ -153,7 +155,7 @@ def propagate(graph: Graph) -> None:
 
 def _update(then: Act) -> Iterator[Act]:
     before = (then.optional, then.runnable)
-    for first, flags in list(then.inn):
+    for first, flags in reversed(list(then.inn)):
         if _apply(first, then, flags):
             yield first
     if (then.optional, then.runnable) != before:
@@ -178,9 +180,13 @@ def _fixpoint(graph: Graph) -> None:
 def _apply(first: Act, then: Act, flags: int) -> bool:
     """Apply one ordering; change ``then`` in place and return whether ``first`` changed."""
     first_changed = False
-    if flags & IMPLIES_THEN and not first.optional:
+    if flags & IMPLIES_THEN and not first.optional and _required_for(first, then):
         then.require(_explain("required", first, then))
-        if not first.runnable and then.task in ("stop", "demote", "stopped", "demoted"):
+        if (
+            not first.runnable
+            and then.task in ("stop", "demote", "stopped", "demoted")
+            and (first.frozen or not _some_instance_runs(then))
+        ):
             # what must wait for a stop that cannot happen cannot happen either
             then.block(_explain("unrunnable", first, then))
     if flags & RUNNABLE_LEFT and not first.runnable:
@@ -190,10 +196,15 @@ def _apply(first: Act, then: Act, flags: int) -> bool:
     if (
         flags & ONE_OR_MORE
         and then.runnable
+        and not first.runnable  # only a first that cannot run lowers the count
         and sum(1 for f, fl in then.inn if fl & ONE_OR_MORE and f.runnable) < then.min_runnable
     ):
         then.block(_explain("unrunnable", first, then))
-    if flags & IMPLIES_FIRST and not then.optional and (then.runnable or not flags & PRINTED):
+    if (
+        flags & IMPLIES_FIRST
+        and not then.optional
+        and (then.runnable or (not then.frozen and _prints_anyway(first, flags)))
+    ):
         first_changed |= first.require(_explain("required", then, first))
     if flags & RESTART:
         restart = not then.optional or (
@@ -208,6 +219,57 @@ def _apply(first: Act, then: Act, flags: int) -> bool:
             if not first.optional and not first.runnable:
                 then.block(_explain("unrunnable", first, then))
     return first_changed
+
+
+def _required_for(first: Act, then: Act) -> bool:
+    """Whether a required ``first`` requires ``then``. A clone's pseudo action
+    is asked about the node of the then action (a group's: its node): it
+    counts as required there only if an instance's action on that node is
+    (a clone gaining an instance elsewhere restarts nothing here)."""
+    if not first.pseudo or first.rsc is None or first.rsc.kind != "clone":
+        return True
+    r = then.rsc
+    while r is not None:
+        if r.kind == "clone":
+            return True  # a clone's instances hear from the clone's action, on any node
+        r = r.parent
+    node = then.node
+    if node is None and then.rsc is not None and then.rsc.kind == "group":
+        node = next((p.assigned for p in then.rsc.primitives() if p.assigned), None)
+    if node is None:
+        return True
+    return any(not a.optional and a.node == node for a in _instance_actions(first))
+
+
+def _instance_actions(act: Act) -> Iterator[Act]:
+    """The primitive instance actions feeding a clone's pseudo action."""
+    for f, fl in act.inn:
+        if not fl & IMPLIES_THEN or f.rsc is None or f.rsc is act.rsc:
+            continue
+        if f.rsc.kind == "primitive":
+            yield f
+        elif f.pseudo:  # a group instance's pseudo action: its members'
+            yield from (t for t, fl2 in f.out if fl2 & IMPLIES_FIRST and t.rsc is not f.rsc)
+            yield from (g for g, fl2 in f.inn if fl2 & IMPLIES_THEN and g.rsc is not f.rsc)
+
+
+def _some_instance_runs(act: Act) -> bool:
+    """A clone's ``stopped``/``demoted`` can happen while any instance's action
+    feeding it can (one that stays where it runs has an optional stop)."""
+    if not act.pseudo or act.rsc is None or act.rsc.kind != "clone":
+        return False
+    return any(f.runnable for f, fl in act.inn if fl & IMPLIES_THEN and f.rsc is not act.rsc)
+
+
+def _prints_anyway(first: Act, flags: int) -> bool:
+    """IMPLIES_FIRST|PRINTED: a collective's start/stop is required when a
+    member's is, even one that cannot run (a group's start and stop, a
+    clone's stop: their ``running``/``stopped`` carry the failure); a clone's
+    start only for an instance start that can run. Actions of resources the
+    cluster leaves alone (frozen) never require it."""
+    if not flags & PRINTED:
+        return True
+    return first.rsc is not None and (first.rsc.kind == "group" or first.task == "stop")
 
 
 def _explain(change: str, cause: Act, target: Act) -> str | None:

@@ -168,6 +168,10 @@ def constraint_orders(ctx: Ctx, graph: Graph) -> None:
             flags = IMPLIES_THEN  # deprecated restart-type=restart upgrades an optional order
         else:
             flags = 0
+        if fa == "start" and any(p.id in ctx.migrating for p in first.primitives()):
+            # a live migration's start is a pseudo action: what comes after the
+            # migrating resource is not restarted for it
+            flags &= ~IMPLIES_THEN
         interleave = (
             then.kind == "clone" and first.kind == "clone" and is_true(then.meta.get("interleave"))
         )
@@ -178,6 +182,8 @@ def constraint_orders(ctx: Ctx, graph: Graph) -> None:
             _order(first, fa, then, ta, flags, interleave, graph, prim_acts)
         if symmetrical and not needed and fa in _INVERSE and ta in _INVERSE:
             inv = IMPLIES_FIRST if kind == "Mandatory" else 0
+            if any(p.id in ctx.migrating for p in first.primitives()):
+                inv = 0  # a migrating resource's stop needs nothing stopped before it
             _order(then, _INVERSE[ta], first, _INVERSE[fa], inv, interleave, graph, prim_acts)
 
 
@@ -204,6 +210,7 @@ def _order_one_or_more(oid, first, then, ta, needed, graph, prim_acts) -> None:
         graph.order(f, gate, ONE_OR_MORE)
     gate.shown_by = starts
     gate.runnable = sum(1 for f in starts if f.runnable) >= needed
+    _phantom_instance_starts(first, graph)
     thens = prim_acts(then, ta)
     if then.kind != "primitive":
         begin = graph.get(then, ta, None)
@@ -211,6 +218,45 @@ def _order_one_or_more(oid, first, then, ta, needed, graph, prim_acts) -> None:
             thens = [begin, *thens]
     for t in thens:
         graph.order(gate, t, RUNNABLE_LEFT)
+
+
+def _require_collective_start(clone: Rsc, graph: Graph) -> None:
+    """A clone's start/running are required when an instance's start is; they
+    happen if any instance can start (one staying where it runs can)."""
+    start = graph.get(clone, "start", None)
+    if start is None or not start.optional:
+        return  # already decided
+    if any(a.runnable for c in clone.children for a in _starts(c, graph) if a.node is not None):
+        for task in ("start", "running"):
+            act = graph.get(clone, task, None)
+            if act is not None:
+                act.require()
+
+
+def _phantom_instance_starts(clone: Rsc, graph: Graph) -> None:
+    """The gate waits for each instance's start, and Pacemaker creates the start
+    an instance lacks: for an instance that is only stopping, that start has no
+    node (it cannot run) and is required by the instance's stop (a stop implies
+    the start after it). A required instance start makes the clone's own
+    ``start``/``running`` pseudo actions required, and they happen when any
+    instance can start (an instance that stays where it runs can)."""
+    phantom = False
+    runnable = False
+    for child in clone.children:
+        if child.kind != "primitive":
+            continue
+        starts = graph.actions_of(child, "start")
+        runnable |= any(a.runnable for a in starts)
+        if starts or not any(not a.optional for a in graph.actions_of(child, "stop")):
+            continue
+        act = graph.new(child, "start", None, optional=False)
+        act.runnable = False
+        phantom = True
+    if phantom and runnable:
+        for task in ("start", "running"):
+            act = graph.get(clone, task, None)
+            if act is not None:
+                act.require()
 
 
 def _expand_orders(orders: list[Order]) -> list[tuple[Order, str, str, str, str]]:
@@ -268,4 +314,26 @@ def _order(first, fa, then, ta, flags, interleave, graph, prim_acts) -> None:
             matched = True
             graph.order(f, t, flags)
         if interleave and not matched and t.node is not None and flags & RUNNABLE_LEFT:
-            t.block(f"unrunnable {first.id} {_DONE[fa]}")
+            _inhibit(t, graph)
+
+
+def _inhibit(t: Act, graph: Graph) -> None:
+    """An interleaved instance with no instance of the first clone on its node
+    may not be active at all: it is left unassigned (stopped where it runs),
+    rather than shown as a start that cannot run."""
+    inst = t.rsc
+    if inst is None or inst.kind != "primitive":
+        t.block()
+        return
+    inst.assigned = None
+    t.block()
+    stops = graph.actions_of(inst, "stop")
+    for stop in stops:
+        stop.require()
+    if stops:
+        # its start, still there, is now required (after the stop) and cannot
+        # run: the clone's start and running are required with it
+        t.require()
+        clone = inst.parent
+        if clone is not None and clone.kind == "clone":
+            _require_collective_start(clone, graph)

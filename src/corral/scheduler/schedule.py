@@ -10,12 +10,21 @@ summary. Pure: the same inputs always give the same transition.
 
 from __future__ import annotations
 
+import gc
+
 from corral.model.config import Config
 from corral.model.status import Status
-from corral.scheduler.actions import create_primitive_actions, create_probes, recurring_cleanup
+from corral.scheduler.actions import (
+    cancel_reloads,
+    create_primitive_actions,
+    create_probes,
+    recurring_cleanup,
+    wait_for_pending_nodes,
+)
 from corral.scheduler.allocate import allocate, allocation_order
-from corral.scheduler.colocation import build_colocations
+from corral.scheduler.colocation import block_colocated_dependents, build_colocations
 from corral.scheduler.context import Ctx
+from corral.scheduler.definitions import device_unfencing, find_agent_changes
 from corral.scheduler.failures import (
     apply_fail_limits,
     apply_hard_errors,
@@ -25,12 +34,14 @@ from corral.scheduler.failures import (
 )
 from corral.scheduler.fencing import (
     fence_actions,
+    forget_fenced_device_copies,
     nodes_to_fence,
     quorum_blocks,
     shutdown_actions,
     unfence_actions,
 )
 from corral.scheduler.graph import Graph, propagate
+from corral.scheduler.locks import apply_shutdown_locks
 from corral.scheduler.migration import plan_migrations
 from corral.scheduler.notifications import create_notifications
 from corral.scheduler.ordering import collective_actions, constraint_orders, container_orders
@@ -47,7 +58,21 @@ def schedule(config: Config, status: Status, now: int, *, with_scores: bool = Tr
 
     ``with_scores=False`` skips the allocation scores (``Transition.scores``),
     which only explain the decision: at 10,000 resources x 100 nodes they are a
-    million lines, and the controller does not need them."""
+    million lines, and the controller does not need them.
+
+    The cyclic garbage collector is paused while the transition is built: a big
+    cluster creates about a million small objects (probes, edges) that all stay
+    alive, and collecting them over and over cost two thirds of the run."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _schedule(config, status, now, with_scores=with_scores)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _schedule(config: Config, status: Status, now: int, *, with_scores: bool) -> Transition:
     state = unpack(config, status, now)
     tree = build_tree(config, state)
     ctx = Ctx(config=config, state=state, tree=tree, now=now, nodes=state.nodes)
@@ -57,8 +82,10 @@ def schedule(config: Config, status: Status, now: int, *, with_scores: bool = Tr
     fenced = nodes_to_fence(ctx, panic=status.no_quorum_panic)
     fenced_set = {n for n, _ in fenced}
     ctx.usable = ctx.usable - fenced_set
+    forget_fenced_device_copies(ctx, fenced_set)
     init_weights(ctx)
     apply_node_health(ctx)
+    unlocked = apply_shutdown_locks(ctx, status)
     apply_stickiness(ctx)
     contained_failures(ctx)
     apply_fail_limits(ctx)
@@ -70,6 +97,7 @@ def schedule(config: Config, status: Status, now: int, *, with_scores: bool = Tr
         allocate(r, ctx)
 
     graph = Graph()
+    ctx.agent_changed = find_agent_changes(ctx, status)
     ctx.migrating, stop_reasons = plan_migrations(ctx, fenced_set)
     for p in tree.primitives:
         create_primitive_actions(p, ctx, graph, fenced_set)
@@ -83,6 +111,9 @@ def schedule(config: Config, status: Status, now: int, *, with_scores: bool = Tr
                 if stop is not None and stop.reason is None:
                     stop.reason = "node availability"
     create_probes(ctx, graph, fenced_set)
+    wait_for_pending_nodes(ctx, graph)
+    for p, node in unlocked:
+        graph.new(p, "lrm_delete", node, optional=False).meta["cluster_action"] = "true"
     clear_failcounts(ctx, graph, ctx.changed_definitions)
     for p in tree.primitives:
         recurring_cleanup(p, ctx, graph)
@@ -91,10 +122,13 @@ def schedule(config: Config, status: Status, now: int, *, with_scores: bool = Tr
     constraint_orders(ctx, graph)
     container_orders(ctx, graph)
     fence_changes = fence_actions(ctx, graph, fenced)
-    fence_changes += unfence_actions(ctx, graph, fenced_set)
+    fence_changes += unfence_actions(ctx, graph, fenced_set, device_unfencing(ctx))
     shutdown_actions(ctx, graph, fenced_set)
     quorum_blocks(ctx, graph)
     propagate(graph)
+    while block_colocated_dependents(graph):
+        propagate(graph)
+    cancel_reloads(graph)
     create_notifications(ctx, graph, fenced_set)
 
     transition = Transition()

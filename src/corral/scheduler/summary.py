@@ -53,6 +53,9 @@ def changes_for(p: Rsc, graph: Graph) -> list[Change]:
     out: list[Change] = []
     if role == next_role:
         if start is None or start.optional:
+            reload = graph.get(p, "reload-agent", current) if current is not None else None
+            if reload is not None and reload.happens:
+                return [_change("Reload", p, current, None, reload)]
             return []
         if not start.runnable:
             src = stop if (stop is not None and stop.reason) else start

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from corral.model import score as scores
 from corral.model.config import Clone, Config, Group, Primitive, Resource
 from corral.scheduler.state import ROLE_STARTED, ROLE_STOPPED, ClusterState, InstanceState
+from corral.scheduler.unpack import clone_is_unique
 
 _TRUE = frozenset({"true", "on", "yes", "y", "1"})
 
@@ -189,6 +190,11 @@ def build_tree(config: Config, state: ClusterState) -> Tree:
             return group(res, res.id, "", defaults, False)
         if isinstance(res, Clone):
             meta = {**defaults, **res.meta}
+            if not clone_is_unique(res):
+                # only OCF and fence agents can tell copies apart: others are
+                # anonymous whatever globally-unique says (as unpack reads them)
+                meta.pop("globally_unique", None)
+                meta["globally-unique"] = "false"
             r = Rsc(id=res.id, kind="clone", config_id=res.id, meta=meta)
             _finish(r, True)
             by_id[res.id] = r

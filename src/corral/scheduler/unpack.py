@@ -15,7 +15,7 @@ standby, block the resource, stop it).
 
 from __future__ import annotations
 
-import re
+import itertools
 
 from corral.model import score
 from corral.model.config import Clone, Config, Group, Primitive
@@ -30,15 +30,14 @@ from corral.scheduler.state import (
     InstanceState,
     NodeInfo,
 )
-from corral.scheduler.unpack_history import HistoryContext, interpret
+from corral.scheduler.unpack_failcounts import FailCountIndex, base_name
+from corral.scheduler.unpack_history import (
+    HistoryContext,
+    expected_rc,
+    interpret,
+    merge_states,
+)
 from corral.scheduler.unpack_nodes import bool_opt, is_true, read_options, unpack_nodes
-
-_SUFFIX = re.compile(r":\d+$")
-_FAIL_KEY = re.compile(r"^(fail-count|last-failure)-(.+?)(#.+_\d+)?$")
-
-
-def base_name(rsc_id: str) -> str:
-    return _SUFFIX.sub("", rsc_id)
 
 
 def clone_is_unique(clone: Clone) -> bool:
@@ -61,10 +60,16 @@ class _Builder:
         self.opts: ClusterOptions = read_options(config, status)
         self.nodes: dict[str, NodeInfo] = unpack_nodes(config, status, self.opts)
         self.state = ClusterState(nodes=self.nodes, options=self.opts, now=now, dc=status.dc)
+        # instances by their immediate parent instance id (grp:0 -> its members)
+        self.children_of: dict[str, list[InstanceState]] = {}
         self.prims: dict[str, Primitive] = {}
         self.clone_of: dict[str, Clone] = {}  # primitive id -> enclosing clone
         self.group_of: dict[str, Group] = {}  # primitive id -> enclosing group
         self.blocked_children: set[str] = set()
+        self.fail_index = FailCountIndex(self.nodes)
+        # instances whose failure-timeout no longer applies (a failure that blocks)
+        self.keep_failures: set[str] = set()
+        self._have_device: bool | None = None
 
     # -- configuration side ------------------------------------------------
 
@@ -104,6 +109,8 @@ class _Builder:
             promotable=bool(clone and (clone.promotable or is_true(clone.meta.get("promotable")))),
         )
         self.state.instances[iid] = inst
+        if parent is not None:
+            self.children_of.setdefault(parent, []).append(inst)
         for rid in {prim.id, group.id if group else None, clone.id if clone else None}:
             if rid is not None:
                 self.state.instances_of.setdefault(rid, []).append(iid)
@@ -164,10 +171,13 @@ class _Builder:
 
     def _copy_nodes(self, copy_id: str) -> set[str]:
         out: set[str] = set()
-        for inst in self.state.instances.values():
-            if inst.id == copy_id or inst.parent == copy_id:
-                out.update(inst.active_on)
-                out.update(n for n, p in inst.pending.items() if p)
+        own = self.state.instances.get(copy_id)
+        for inst in [own] if own is not None else []:
+            out.update(inst.active_on)
+            out.update(n for n, p in inst.pending.items() if p)
+        for inst in self.children_of.get(copy_id, ()):
+            out.update(inst.active_on)
+            out.update(n for n, p in inst.pending.items() if p)
         return out
 
     def _needs_fencing(self, inst: InstanceState) -> bool:
@@ -245,33 +255,39 @@ class _Builder:
 
     # -- failures and fail counts ------------------------------------------
 
-    def _matches(self, inst: InstanceState, name: str) -> bool:
-        if name in (inst.id, inst.history_name):
-            return True
-        return inst.clone is not None and not inst.unique and base_name(name) == inst.primitive
-
     def fail_count(self, inst: InstanceState, node: str) -> FailCount:
-        attrs = self.nodes[node].attributes if node in self.nodes else {}
-        count = 0
-        last = 0
-        for key, value in attrs.items():
-            m = _FAIL_KEY.match(key)
-            if m is None or not self._matches(inst, m.group(2)):
-                continue
-            if m.group(1) == "fail-count":
-                v = score.parse(value) if score.is_score(value) else 0
-                count = score.add(count, max(v, 0))
-            else:
-                if value.strip().isdigit():
-                    last = max(last, int(value))
-        fc = FailCount(count=count, last_failure=last)
-        timeout = self.failure_timeout_s(inst)
-        if count > 0 and timeout > 0 and last > 0 and self.now > last + timeout:
-            fc.count = 0
-            fc.expired = True
-        return fc
+        return self.fail_index.read(inst, node, self.failure_timeout_s(inst), self.now)
+
+    def fail_counts_elsewhere(self) -> None:
+        """Fail counts on nodes where the instance has no history: only the
+        nodes whose attributes may name it are read."""
+        where = self.fail_index.nodes_naming(list(self.state.instances.values()))
+        for iid, candidates in where.items():
+            inst = self.state.instances[iid]
+            for node in self.nodes:
+                if node in candidates and node not in inst.fail_counts:
+                    fc = self.fail_count(inst, node)
+                    if fc.count or fc.expired:
+                        inst.fail_counts[node] = fc
+
+    def _blocks_timeout(self, inst: InstanceState, ops: list[OpRecord]) -> bool:
+        """A failure of an operation configured with on-fail=block: its fail
+        count never expires (Pacemaker drops failure-timeout for the resource)."""
+        prim = self.prims.get(inst.primitive)
+        if prim is None:
+            return False
+        blocking = {(o.name, o.interval_ms) for o in prim.ops if (o.on_fail or "") == "block"}
+        if not blocking:
+            return False
+        for op in ops:
+            want = expected_rc(op)
+            if want is not None and op.rc != want and (op.operation, op.interval_ms) in blocking:
+                return True
+        return False
 
     def failure_timeout_s(self, inst: InstanceState) -> int:
+        if inst.id in self.keep_failures:
+            return 0
         v = inst.meta.get("failure-timeout") or inst.meta.get("failure_timeout")
         ms = try_parse_ms(v) if v else None
         return (ms or 0) // 1000
@@ -290,6 +306,8 @@ class _Builder:
             value = value.lower()
         if value == "fence" and not self.opts.stonith_enabled:
             value = "stop"
+        if value is None and inst.meta.get("container"):
+            value = "restart-container"  # a resource inside a container fails with it
         if value is None:
             if task == "stop":
                 value = "fence" if self.opts.stonith_enabled else "block"
@@ -312,46 +330,77 @@ class _Builder:
             return False
         return info.online or self.opts.stonith_enabled or info.remote
 
+    def _unpack_entry(self, hist: ResourceHistory, node: str) -> None:
+        """One resource's record on one node, mapped onto its instance."""
+        inst = self.resolve(hist, node)
+        if hist.rsc != inst.id:
+            inst.history_name = hist.rsc
+        inst.history_names[node] = hist.rsc
+        if not inst.agent:
+            inst.agent = ":".join(x for x in (hist.cls, hist.provider, hist.type) if x)
+        fc = self.fail_count(inst, node)
+        if fc.expired and self._blocks_timeout(inst, hist.ops):
+            self.keep_failures.add(inst.id)
+            fc = self.fail_count(inst, node)
+        if fc.count or fc.expired:
+            inst.fail_counts[node] = fc
+        ctx = HistoryContext(
+            node=node,
+            promotable=inst.promotable,
+            on_fail_for=lambda t, i, _inst=inst: self.on_fail_for(_inst, t, i),
+            failure_expired=lambda op, _i=inst, _f=fc: self._expired(_i, _f, op),
+            managed=self._managed(inst),
+            can_fence=self.can_fence(node),
+        )
+        st, failures = interpret(hist.ops, ctx)
+        if ctx.blocked:
+            inst.blocked = True
+            inst.managed = False
+        st.history_name = hist.rsc
+        prev = inst.nodes.get(node)
+        if prev is not None and prev.role != ROLE_STOPPED:
+            st = merge_states(prev, st)  # a second record of an instance active there
+        inst.nodes[node] = st
+        inst.failures.extend(failures)
+        inst.failures.extend(ctx.hard_failures)
+        if st.probed:
+            inst.probed_on.add(node)
+        if st.pending:
+            inst.pending[node] = list(st.pending)
+        if st.monitors:
+            inst.monitors[node] = list(st.monitors)
+        if st.role != ROLE_STOPPED:
+            inst.active_on[node] = st.role
+
+    def can_fence(self, node: str) -> bool:
+        """Pacemaker's test: stonith enabled, a fencing device configured, and
+        quorum (or a policy that ignores its loss, or a target still online)."""
+        if self._have_device is None:
+            self._have_device = bool(self.config.fence_devices) or any(
+                p.cls == "stonith" for p in self.prims.values()
+            )
+        if not (self.opts.stonith_enabled and self._have_device):
+            return False
+        if self.opts.have_quorum or self.opts.no_quorum_policy == "ignore":
+            return True
+        info = self.nodes.get(node)
+        return info is not None and info.online
+
+    def _managed(self, inst: InstanceState) -> bool:
+        """Managed by its configuration (is-managed, maintenance) at unpack time."""
+        meta = inst.meta
+        if self.opts.maintenance_mode or is_true(meta.get("maintenance")):
+            return False
+        return bool_opt(meta.get("is-managed") or meta.get("is_managed"), True)
+
     def unpack_histories(self) -> None:
         for node, ns in self.status.nodes.items():
             if not self._process_node(node):
                 continue
-            for hist in ns.history.values():
-                inst = self.resolve(hist, node)
-                if hist.rsc != inst.id:
-                    inst.history_name = hist.rsc
-                inst.history_names[node] = hist.rsc
-                if not inst.agent:
-                    inst.agent = ":".join(x for x in (hist.cls, hist.provider, hist.type) if x)
-                fc = self.fail_count(inst, node)
-                if fc.count or fc.expired:
-                    inst.fail_counts[node] = fc
-                ctx = HistoryContext(
-                    node=node,
-                    promotable=inst.promotable,
-                    on_fail_for=lambda t, i, _inst=inst: self.on_fail_for(_inst, t, i),
-                    failure_expired=lambda op, _i=inst, _f=fc: self._expired(_i, _f, op),
-                )
-                st, failures = interpret(hist.ops, ctx)
-                st.history_name = hist.rsc
-                inst.nodes[node] = st
-                inst.failures.extend(failures)
-                inst.failures.extend(ctx.hard_failures)
-                if st.probed:
-                    inst.probed_on.add(node)
-                if st.pending:
-                    inst.pending[node] = list(st.pending)
-                if st.monitors:
-                    inst.monitors[node] = list(st.monitors)
-                if st.role != ROLE_STOPPED:
-                    inst.active_on[node] = st.role
-        # fail counts on nodes without history of the instance
-        for inst in self.state.instances.values():
-            for node in self.nodes:
-                if node not in inst.fail_counts:
-                    fc = self.fail_count(inst, node)
-                    if fc.count or fc.expired:
-                        inst.fail_counts[node] = fc
+            for whole in ns.history.values():
+                for hist in _entries(whole):
+                    self._unpack_entry(hist, node)
+        self.fail_counts_elsewhere()
 
     def apply_effects(self) -> None:
         """Per instance, per node (Pacemaker's order): a resource active on a
@@ -374,7 +423,7 @@ class _Builder:
                     continue
                 if worst is None or _sev(on_fail) > _sev(worst):
                     worst = on_fail
-                if active:
+                if active or on_fail == "restart-container":
                     inst.failed_on.append(node)
                 if on_fail == "fence":
                     info.unclean = True
@@ -441,6 +490,26 @@ class _Builder:
             info = self.nodes[name]
             conn = self.state.instances.get(prim.id)
             info.online = bool(conn and conn.active_on and not conn.failed)
+
+
+def _entries(hist: ResourceHistory) -> list[ResourceHistory]:
+    """A resource recorded more than once on a node: each record on its own
+    (Pacemaker unpacks every ``lrm_resource`` element separately)."""
+    if not hist.segments:
+        return [hist]
+    bounds = [0, *hist.segments, len(hist.ops)]
+    return [
+        ResourceHistory(
+            rsc=hist.rsc,
+            cls=hist.cls,
+            provider=hist.provider,
+            type=hist.type,
+            ops=hist.ops[a:b],
+            container=hist.container,
+            shutdown_lock=hist.shutdown_lock,
+        )
+        for a, b in itertools.pairwise(bounds)
+    ]
 
 
 def _kind_attr(kind: str) -> str:

@@ -90,7 +90,7 @@ def _membership_fencing(info: NodeInfo, ns: NodeStatus) -> None:
     if not ns.in_ccm_recorded:
         _fence(info, "peer has not been seen by the cluster")
     terminate = _terminate_requested(ns.attributes)
-    if ns.join == "nack":
+    if ns.join in ("banned", "nack"):  # Pacemaker's "nack" join state is written "banned"
         _fence(info, "peer failed Pacemaker membership criteria")
     elif not terminate and ns.expected in ("down", ""):
         if ns.in_ccm or crmd_online:
