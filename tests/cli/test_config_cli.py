@@ -90,7 +90,7 @@ def test_resources_and_constraints_round_trip(url: str) -> None:
     corral("constraint", "order", "db", "then", "web-clone", *s)
     corral("constraint", "colocation", "add", "web-clone", "with", "db", "-INFINITY", *s)
     corral("constraint", "location", "db", "prefers", "n1=50", *s)
-    corral("resource", "move", "g", "n2", *s)
+    corral("resource", "move", "g", "n2", "--force", *s)  # n2 has not joined yet
     cons = constraints_json(url)
     assert [c["id"] for c in cons["locations"]] == ["location-db-n1-50", "cli-prefer-g"]
     assert cons["colocations"][0]["score"] == -1_000_000
@@ -233,3 +233,139 @@ def test_every_command_has_help() -> None:
                 if hasattr(cmd, "commands"):
                     todo.append(cmd)
                 assert cmd.help and cmd.help.strip(), f"{group} {name} has no help"
+
+
+def _refused(url: str, *argv: str) -> str:
+    """Run a command that must be refused: exit code 2, one line on stderr, and the
+    configuration unchanged. Returns the line."""
+    before = corral("cib", "export", "--store", url).stdout
+    out = corral(*argv, check=False)
+    assert out.returncode == 2, out
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("corral: error: "), out.stderr
+    assert corral("cib", "export", "--store", url).stdout == before
+    return lines[0]
+
+
+REFUSED = [
+    (
+        "unknown op",
+        ["resource", "create", "w4", "ocf:heartbeat:Dummy", "op", "bogus", "interval=5s"],
+    ),
+    ("op the agent lacks", ["resource", "create", "w4", "ocf:heartbeat:Dummy", "op", "promote"]),
+    (
+        "bad meta score",
+        ["resource", "create", "w5", "ocf:heartbeat:Dummy", "meta", "migration-threshold=abc"],
+    ),
+    ("bad clone meta", ["resource", "create", "w6", "ocf:heartbeat:Dummy", "clone", "clone-max=x"]),
+    ("update bad target-role", ["resource", "update", "db", "meta", "target-role=Bogus"]),
+    ("update bad failure-timeout", ["resource", "update", "db", "meta", "failure-timeout=never"]),
+    ("move to an unknown node", ["resource", "move", "db", "nosuchnode"]),
+    ("ban on an unknown node", ["resource", "ban", "db", "nosuchnode"]),
+]
+
+
+@pytest.mark.parametrize(("what", "argv"), REFUSED, ids=[r[0] for r in REFUSED])
+def test_bad_values_are_refused(url: str, what: str, argv: list[str]) -> None:
+    corral("resource", "create", "db", "ocf:heartbeat:Dummy", "--store", url)
+    _refused(url, *argv, "--store", url)
+
+
+def test_every_problem_on_one_line(url: str) -> None:
+    corral("resource", "create", "db", "ocf:heartbeat:Dummy", "--store", url)
+    line = _refused(
+        url,
+        "resource", "create", "x", "ocf:heartbeat:IPaddr2", "bogus=1",
+        "op", "monitor", "interval=soon", "--store", url,
+    )  # fmt: skip
+    # three problems: a bad duration, a missing and an unknown parameter
+    assert line.count("; ") == 2 and "more)" not in line
+
+
+def test_update_says_what_it_did_and_move_force(url: str) -> None:
+    s = ["--store", url]
+    corral("resource", "create", "db", "ocf:heartbeat:Dummy", *s)
+    out = corral("resource", "update", "db", "meta", "target-role=Stopped", *s).stdout
+    assert out.startswith("updated db") and "target-role=Stopped" in out
+    assert (
+        "nothing changed"
+        in corral("resource", "update", "db", "meta", "target-role=Stopped", *s).stdout
+    )
+    assert corral("resource", "enable", "db", *s).stdout.strip()
+    corral("resource", "move", "db", "later", "--force", *s)
+    corral("resource", "ban", "db", "later2", "--force", *s)
+    assert [c["node"] for c in constraints_json(url)["locations"]] == ["later", "later2"]
+    # location constraints may name a node that has not joined, as in Pacemaker
+    corral("constraint", "location", "db", "prefers", "later3", *s)
+
+
+def test_memory_store_is_refused(tmp_path: Path) -> None:
+    for env, argv in (
+        ({}, ["resource", "create", "a", "ocf:heartbeat:Dummy", "--store", "memory://"]),
+        ({"CORRAL_STORE": "memory://x"}, ["resource", "config"]),
+        ({}, ["status", "--store", "memory://"]),
+    ):
+        out = corral(*argv, env=env, cwd=tmp_path, check=False)
+        assert out.returncode == 2, out
+        assert len(out.stderr.strip().splitlines()) == 1 and "memory://" in out.stderr
+
+
+def test_store_messages(tmp_path: Path) -> None:
+    out = corral(
+        "resource", "config", "--store", f"sqlite:///{tmp_path}/no/such/dir.db", check=False
+    )
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+    assert f"{tmp_path}/no/such/dir.db" in out.stderr and "//" + str(tmp_path) not in out.stderr
+    out = corral("status", "--store", "etcd://127.0.0.1:1?connect_timeout=0.5", check=False)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+    assert not out.stderr.rstrip().endswith(":"), out.stderr
+
+
+USAGE = [
+    ["resource", "list"],
+    ["simulate", "--format", "bogus"],
+    ["agents", "list", "bogus"],
+    ["status", "--bogus"],
+    ["resource", "create"],
+    ["constraint", "colocation", "nope"],
+]
+
+
+@pytest.mark.parametrize("argv", USAGE, ids=[" ".join(a) for a in USAGE])
+def test_usage_errors_are_one_line(argv: list[str]) -> None:
+    out = corral(*argv, check=False)
+    assert out.returncode == 2, out
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("corral: error: "), out.stderr
+    assert out.stdout == ""
+
+
+def _help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    from corral.cli.main import main
+
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    got = capsys.readouterr()
+    return int(e.value.code or 0), got.out + got.err
+
+
+def test_help_is_plain_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
+    from corral.cli.app import app
+    from corral.cli.main import _register
+
+    _register()
+    root = typer.main.get_command(app)
+    todo: list[tuple[list[str], object]] = [([], root)]
+    seen = 0
+    while todo:
+        path, cmd = todo.pop()
+        rc, text = _help([*path, "--help"], capsys)
+        assert rc == 0 and text.startswith("Usage: corral"), (path, text)
+        assert "╭" not in text and "<bool>" not in text, (path, text)
+        seen += 1
+        for name, sub in getattr(cmd, "commands", {}).items():
+            todo.append(([*path, name], sub))
+    assert seen > 20
+    # no arguments at all: the help, as Click gives it (exit code 2)
+    rc, text = _help([], capsys)
+    assert rc == 2 and text.startswith("Usage: corral") and "resource" in text

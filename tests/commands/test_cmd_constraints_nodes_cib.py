@@ -200,3 +200,31 @@ async def test_export_of_created_resources(store: Store) -> None:
     cfg = cib.parse_cib(xml)
     assert [r.id for r in cfg.resources] == ["a", "b"]
     assert isinstance(cfg.resources[0], Primitive)
+
+
+async def test_cib_import_checks_meta_types_and_op_names(store: Store) -> None:
+    """The model's checks, shared by every command and by CIB import."""
+    xml = (
+        b"<cib><configuration><crm_config/><nodes/><resources>"
+        b'<primitive id="r" class="ocf" provider="heartbeat" type="Dummy">'
+        b'<meta_attributes id="r-m">'
+        b'<nvpair id="r-m1" name="migration-threshold" value="abc"/>'
+        b'<nvpair id="r-m2" name="target-role" value="Bogus"/>'
+        b"</meta_attributes>"
+        b'<operations><op id="r-op" name="bogus" interval="5s"/></operations>'
+        b"</primitive></resources><constraints/></configuration></cib>"
+    )
+    await _two(store)
+    before, _ = await load_config(store)
+    with pytest.raises(ValidationFailed) as e:
+        await cib.import_cib(store, xml)
+    assert sorted(e.value.codes) == ["bad-meta-value", "bad-meta-value", "unknown-op"]
+    after, _ = await load_config(store)
+    assert after == before
+
+
+async def test_location_may_name_a_node_not_yet_known(store: Store) -> None:
+    """Pacemaker allows it (only move/ban want a known node)."""
+    await _two(store)
+    made = await constraints.add_location(store, ["a", "prefers", "later=10"])
+    assert made.value == ["location-a-later-10"]

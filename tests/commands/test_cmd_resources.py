@@ -126,6 +126,8 @@ async def test_enable_disable(store: Store, catalog: TableCatalog) -> None:
 
 async def test_move_ban_clear(store: Store, catalog: TableCatalog) -> None:
     await rc.create_resource(store, spec("a", "ocf:heartbeat:Dummy"), catalog=catalog)
+    for n in ("n1", "n2", "n3"):  # members now
+        await store.put(f"/corral/{C}/members/{n}", b"{}")
     assert (await rc.move_resource(store, "a", "n1")).value == "cli-prefer-a"
     await rc.move_resource(store, "a", "n2")  # replaces the first
     await rc.ban_resource(store, "a", "n3")
@@ -215,6 +217,28 @@ CASES = [
     ("group and clone", spec("x", "ocf:heartbeat:Dummy", "clone", group="g"), ["bad-argument"]),
     ("process without command", spec("x", "process"), ["missing-parameter"]),
     ("process bad health", spec("x", "process", "command=sleep health=udp:53"), ["bad-value"]),
+    ("unknown op", spec("x", "ocf:heartbeat:Dummy", "op bogus interval=5s"), ["unknown-op"]),
+    (
+        "op the agent does not advertise",
+        spec("x", "ocf:heartbeat:Dummy", "op promote"),
+        ["unknown-op"],
+    ),
+    (
+        "bad meta values",
+        spec(
+            "x",
+            "ocf:heartbeat:Dummy",
+            "meta migration-threshold=abc resource-stickiness=lots priority=x "
+            "failure-timeout=soon target-role=Bogus is-managed=maybe clone-max=-1 "
+            "multiple-active=panic",
+        ),
+        ["bad-meta-value"] * 8,
+    ),
+    (
+        "bad clone meta",
+        spec("x", "ocf:heartbeat:Dummy", "clone interleave=perhaps"),
+        ["bad-meta-value"],
+    ),
     (
         "several at once",
         spec("x", "ocf:heartbeat:IPaddr2", "bogus=1 op monitor interval=soon"),
@@ -244,11 +268,11 @@ async def test_refusals(
             lambda s: rc.update_resource(s, "ghost", parse_resource_words(Problems(), [])),
             "not-found",
         ),
-        (lambda s: rc.move_resource(s, "ghost", "n1"), "not-found"),
-        (lambda s: rc.ban_resource(s, "ghost", "n1"), "not-found"),
+        (lambda s: rc.move_resource(s, "ghost", "n1", force=True), "not-found"),
+        (lambda s: rc.ban_resource(s, "ghost", "n1", force=True), "not-found"),
         (lambda s: rc.enable_resource(s, "ghost"), "not-found"),
         (lambda s: rc.disable_resource(s, "ghost"), "not-found"),
-        (lambda s: rc.move_resource(s, "c-clone", "n1"), "cannot-move-clone"),
+        (lambda s: rc.move_resource(s, "c-clone", "n1", force=True), "cannot-move-clone"),
     ],
 )
 async def test_missing_resources(store: Store, catalog: TableCatalog, call, code: str) -> None:  # type: ignore[no-untyped-def]
@@ -292,3 +316,56 @@ async def test_two_writers_one_wins(store: Store, catalog: TableCatalog) -> None
     assert isinstance(errs[0], ConflictError) and errs[0].code == "conflict"
     cfg, _ = await load_config(store)
     assert len(cfg.resources) == 1
+
+
+async def test_good_meta_values_pass(store: Store, catalog: TableCatalog) -> None:
+    words = (
+        "meta migration-threshold=INFINITY resource-stickiness=-100 priority=2 "
+        "failure-timeout=10min target-role=slave is-managed=no requires=fencing "
+        "promotable clone-max=3 promoted-max=1 notify=yes interleave=1"
+    )
+    await rc.create_resource(store, spec("x", "ocf:heartbeat:Dummy", words), catalog=catalog)
+    cfg, _ = await load_config(store)
+    assert cfg.resources[0].meta["clone-max"] == "3"
+
+
+@pytest.mark.parametrize(
+    ("words", "code"),
+    [
+        ("meta target-role=Bogus", "bad-meta-value"),
+        ("meta failure-timeout=never", "bad-meta-value"),
+        ("op bogus interval=5s", "unknown-op"),
+        ("op notify", "unknown-op"),  # Dummy does not advertise notify
+    ],
+)
+async def test_update_refuses_bad_values(
+    store: Store, catalog: TableCatalog, words: str, code: str
+) -> None:
+    await rc.create_resource(store, spec("a", "ocf:heartbeat:Dummy"), catalog=catalog)
+    before = await store.range("/corral/")
+    with pytest.raises(ValidationFailed) as e:
+        await rc.update_resource(
+            store, "a", parse_resource_words(Problems(), words.split()), catalog=catalog
+        )
+    assert e.value.codes == [code]
+    assert (await store.range("/corral/")).revision == before.revision
+
+
+async def test_move_and_ban_want_a_known_node(store: Store, catalog: TableCatalog) -> None:
+    await rc.create_resource(store, spec("a", "ocf:heartbeat:Dummy"), catalog=catalog)
+    before = await store.range("/corral/")
+    for call in (rc.move_resource, rc.ban_resource):
+        with pytest.raises(ValidationFailed) as e:
+            await call(store, "a", "nosuchnode")
+        assert e.value.codes == ["unknown-node"]
+    assert (await store.range("/corral/")).revision == before.revision
+    # a member, a node the status knows and a configured node will do
+    await store.put(f"/corral/{C}/members/m1", b"{}")
+    await store.put(f"/corral/{C}/status/nodes/s1", b"{}")
+    await rc.move_resource(store, "a", "m1")
+    await rc.ban_resource(store, "a", "s1")
+    # and with force, a node that has not joined yet
+    await rc.move_resource(store, "a", "later", force=True)
+    await rc.ban_resource(store, "a", "later2", force=True)
+    cfg, _ = await load_config(store)
+    assert sorted(c.node for c in cfg.locations) == ["later", "later2", "s1"]

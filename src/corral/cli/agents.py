@@ -11,7 +11,9 @@ import typer
 from corral.cli.app import app
 from corral.executors.agents import DEFAULT_OCF_ROOT, fetch_metadata, list_agents, split_agent
 
-agents_app = typer.Typer(help="OCF resource agents on this host.", no_args_is_help=True)
+agents_app = typer.Typer(
+    help="OCF resource agents on this host.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(agents_app, name="agents")
 
 

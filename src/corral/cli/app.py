@@ -8,6 +8,7 @@ app = typer.Typer(
     name="corral",
     help="corral: keep services running through failures (Pacemaker semantics).",
     no_args_is_help=True,
+    rich_markup_mode=None,
     add_completion=False,
     pretty_exceptions_enable=False,
 )

@@ -16,7 +16,9 @@ from corral.commands import cib
 from corral.model.config import iter_resources
 from corral.model.errors import CorralError
 
-cib_app = typer.Typer(name="cib", help="Pacemaker CIB XML in and out.", no_args_is_help=True)
+cib_app = typer.Typer(
+    name="cib", help="Pacemaker CIB XML in and out.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(cib_app)
 
 

@@ -19,10 +19,14 @@ constraint_app = typer.Typer(
     name="constraint",
     help="Say where resources run, together or apart, and in which order.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(constraint_app)
 colocation_app = typer.Typer(
-    name="colocation", help="Place resources together or apart.", no_args_is_help=True
+    name="colocation",
+    help="Place resources together or apart.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 constraint_app.add_typer(colocation_app)
 

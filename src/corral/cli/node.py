@@ -12,7 +12,10 @@ from corral.cli.target import ClusterOpt, DirOpt, StoreOpt, run
 from corral.commands import nodes
 
 node_app = typer.Typer(
-    name="node", help="Put nodes in standby or maintenance.", no_args_is_help=True
+    name="node",
+    help="Put nodes in standby or maintenance.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(node_app)
 

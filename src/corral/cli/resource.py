@@ -13,7 +13,13 @@ import typer
 from corral.cli.app import app
 from corral.cli.target import ClusterOpt, DirOpt, StoreOpt, run
 from corral.commands import resources
-from corral.commands.args import ROLE_NAMES, AgentName, parse_agent, parse_resource_words
+from corral.commands.args import (
+    ROLE_NAMES,
+    AgentName,
+    ResourceArgs,
+    parse_agent,
+    parse_resource_words,
+)
 from corral.commands.catalog import ActionDefault, AgentInfo
 from corral.commands.config_store import load_config
 from corral.commands.resource_edits import CreateSpec
@@ -26,6 +32,7 @@ resource_app = typer.Typer(
     name="resource",
     help="Create, change and move resources.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(resource_app)
 
@@ -75,8 +82,27 @@ def _action(a: agents.AgentAction) -> ActionDefault:
     )
 
 
+FORCE_HELP = "Allow a node that is not (yet) in the cluster"
+
+
 def _say(text: str) -> None:
     typer.echo(text)
+
+
+def _updated(ident: str, args: ResourceArgs) -> str:
+    """What ``resource update`` changed, in the words typed: ``updated web: set
+    fake=2, meta target-role=Started; removed meta foo; replaced op monitor``."""
+    done: list[str] = []
+    for section, attrs in (("", args.instance), ("meta ", args.meta)):
+        set_ = [f"{section}{k}={v}" for k, v in attrs.items() if v != ""]
+        gone = [f"{section}{k}" for k, v in attrs.items() if v == ""]
+        if set_:
+            done.append("set " + ", ".join(set_))
+        if gone:
+            done.append("removed " + ", ".join(gone))
+    if args.ops:
+        done.append("replaced " + ", ".join(f"op {o.name}" for o in args.ops))
+    return f"updated {ident}: " + "; ".join(done)
 
 
 @resource_app.command(
@@ -110,8 +136,10 @@ def create(
     directory: DirOpt = None,
     cluster: ClusterOpt = None,
 ) -> None:
-    """Create a resource: an agent with parameters, operations and meta attributes,
-    alone, in a group or cloned."""
+    """Create a resource.
+
+    An agent with parameters, operations and meta attributes, alone, in a group or
+    cloned."""
     p = Problems()
     parsed = parse_agent(p, agent, element=name)
     args = parse_resource_words(p, words or [], element=name)
@@ -151,12 +179,13 @@ def update(
     directory: DirOpt = None,
     cluster: ClusterOpt = None,
 ) -> None:
-    """Change a resource's parameters, operations (an op replaces those of its name) and
-    meta attributes."""
+    """Change a resource's parameters, operations and meta attributes.
+
+    An op replaces the ops of its name; key= (empty) removes an attribute."""
     p = Problems()
     args = parse_resource_words(p, words or [], element=ident)
     p.raise_if_any()
-    run(
+    done = run(
         store,
         directory,
         cluster,
@@ -164,6 +193,7 @@ def update(
             s, ident, args, cluster=c, catalog=ExecutorCatalog()
         ),
     )
+    _say(_updated(ident, args) if done.written else f"{ident}: nothing changed")
 
 
 @resource_app.command("delete")
@@ -187,8 +217,13 @@ def enable(
     directory: DirOpt = None,
     cluster: ClusterOpt = None,
 ) -> None:
-    """Let a resource run (removes target-role from it, its members and its parents)."""
-    run(store, directory, cluster, lambda s, c: resources.enable_resource(s, ident, cluster=c))
+    """Let a resource run.
+
+    Removes target-role from it, its members and the group or clone that holds it."""
+    done = run(
+        store, directory, cluster, lambda s, c: resources.enable_resource(s, ident, cluster=c)
+    )
+    _say(f"enabled {ident}" if done.written else f"{ident} is already enabled")
 
 
 @resource_app.command("disable")
@@ -199,7 +234,10 @@ def disable(
     cluster: ClusterOpt = None,
 ) -> None:
     """Stop a resource and keep it stopped (target-role=Stopped)."""
-    run(store, directory, cluster, lambda s, c: resources.disable_resource(s, ident, cluster=c))
+    done = run(
+        store, directory, cluster, lambda s, c: resources.disable_resource(s, ident, cluster=c)
+    )
+    _say(f"disabled {ident}" if done.written else f"{ident} is already disabled")
 
 
 @resource_app.command("move")
@@ -209,17 +247,22 @@ def move(
     promoted: Annotated[
         bool, typer.Option("--promoted", help="Move the promoted role of a promotable clone")
     ] = False,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     store: StoreOpt = None,
     directory: DirOpt = None,
     cluster: ClusterOpt = None,
 ) -> None:
-    """Move a resource to NODE (a location constraint cli-prefer-ID with INFINITY; remove
-    it with `resource clear`)."""
+    """Move a resource to NODE.
+
+    Adds the location constraint cli-prefer-ID (INFINITY on NODE); remove it with
+    `corral resource clear ID`."""
     done = run(
         store,
         directory,
         cluster,
-        lambda s, c: resources.move_resource(s, ident, node, promoted=promoted, cluster=c),
+        lambda s, c: resources.move_resource(
+            s, ident, node, promoted=promoted, force=force, cluster=c
+        ),
     )
     _say(f"{done.value}: {ident} prefers {node} (undo with: corral resource clear {ident})")
 
@@ -231,16 +274,22 @@ def ban(
     promoted: Annotated[
         bool, typer.Option("--promoted", help="Ban only the promoted role")
     ] = False,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
     store: StoreOpt = None,
     directory: DirOpt = None,
     cluster: ClusterOpt = None,
 ) -> None:
-    """Keep a resource off NODE (cli-ban-ID-on-NODE with -INFINITY; undo with clear)."""
+    """Keep a resource off NODE.
+
+    Adds the location constraint cli-ban-ID-on-NODE (-INFINITY); remove it with
+    `corral resource clear ID`."""
     done = run(
         store,
         directory,
         cluster,
-        lambda s, c: resources.ban_resource(s, ident, node, promoted=promoted, cluster=c),
+        lambda s, c: resources.ban_resource(
+            s, ident, node, promoted=promoted, force=force, cluster=c
+        ),
     )
     _say(f"{done.value}: {ident} avoids {node} (undo with: corral resource clear {ident})")
 
@@ -271,8 +320,10 @@ def cleanup(
     directory: DirOpt = None,
     cluster: ClusterOpt = None,
 ) -> None:
-    """Forget a resource's failures: its operation history and fail counts on every node
-    (or --node); the scheduler then probes it again."""
+    """Forget a resource's failures.
+
+    Deletes its operation history and fail counts on every node (or --node); the
+    scheduler then probes it again."""
     done = run(
         store,
         directory,
@@ -293,13 +344,16 @@ def restart(
     directory: DirOpt = None,
     cluster: ClusterOpt = None,
 ) -> None:
-    """Stop a resource everywhere, wait until it is stopped, and start it again."""
+    """Stop a resource everywhere, then start it again.
+
+    Waits until no node reports it running (this needs a running controller)."""
     run(
         store,
         directory,
         cluster,
         lambda s, c: resources.restart_resource(s, ident, cluster=c, timeout_s=timeout),
     )
+    _say(f"restarted {ident}")
 
 
 @resource_app.command("config")

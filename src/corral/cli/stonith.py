@@ -23,8 +23,11 @@ stonith_app = typer.Typer(
     name="stonith",
     help="Fence devices, fencing levels, fencing a node, the fence history.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
-level_app = typer.Typer(name="level", help="Fencing topology levels.", no_args_is_help=True)
+level_app = typer.Typer(
+    name="level", help="Fencing topology levels.", no_args_is_help=True, rich_markup_mode=None
+)
 stonith_app.add_typer(level_app)
 app.add_typer(stonith_app)
 

@@ -3,7 +3,7 @@
 Every command that reads or writes a cluster takes ``--store URL``, ``--dir DIR`` and
 ``--cluster NAME``, and looks, in this order:
 
-1. ``--store URL`` (``memory://``, ``sqlite:///path``, ``etcd://host:port``);
+1. ``--store URL`` (``sqlite:///path``, ``etcd://host:port``);
 2. ``--dir DIR``: a local cluster started by ``corral up``; its ``DIR/cluster.json``
    names the store and the cluster;
 3. the ``CORRAL_STORE`` environment variable (a URL);
@@ -16,7 +16,9 @@ The cluster's name is ``--cluster``, else ``CORRAL_CLUSTER``, else the ``cluster
 
 ``DIR/cluster.json`` (written by ``corral up``, see ``corral.local.clusterfile``) must
 hold at least ``{"store": URL, "cluster": NAME}``; a relative ``sqlite://`` path in it
-is taken relative to ``DIR``. Other members (``version``, ``dir``, ``nodes`` with their
+is taken relative to ``DIR``. A ``memory://`` store is refused (``store-not-shared``):
+it lives only as long as the command's own process, so nothing would ever read what a
+command wrote into it. Other members (``version``, ``dir``, ``nodes`` with their
 pids and cgroups, ...) belong to the launcher.
 """
 
@@ -95,6 +97,17 @@ def _from_dir(directory: Path, source: str) -> tuple[str, str]:
     return url, cluster if isinstance(cluster, str) and cluster else DEFAULT_CLUSTER
 
 
+def _shared(target: Target) -> Target:
+    """A one-shot command needs a store other processes see: not ``memory://``."""
+    if target.store.split("://", 1)[0].lower() == "memory":
+        raise CorralError(
+            f"a memory:// store (from {target.source}) lives only inside one process, so "
+            "a command's change would vanish with it: use sqlite:///path or etcd://host:port",
+            code="store-not-shared",
+        )
+    return target
+
+
 def resolve_target(
     store: str | None = None,
     directory: Path | str | None = None,
@@ -103,7 +116,19 @@ def resolve_target(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> Target:
-    """Find the cluster a command means (see the module doc for the order)."""
+    """Find the cluster a command means (see the module doc for the order); a
+    ``memory://`` store is ``store-not-shared``."""
+    return _shared(_find_target(store, directory, cluster, env=env, cwd=cwd))
+
+
+def _find_target(
+    store: str | None,
+    directory: Path | str | None,
+    cluster: str | None,
+    *,
+    env: Mapping[str, str] | None,
+    cwd: Path | None,
+) -> Target:
     env = os.environ if env is None else env
     name = cluster or env.get(ENV_CLUSTER) or None
     if store:

@@ -17,7 +17,10 @@ def watchdog(
     node: str = typer.Option(..., "--node", help="The node this watchdog guards"),
     state_dir: Path = typer.Option(..., "--state-dir", help="Where the agent feeds it"),
     deadline: float = typer.Option(
-        DEFAULT_DEADLINE_S, "--deadline", help="Seconds without a feed before it kills"
+        DEFAULT_DEADLINE_S,
+        "--deadline",
+        help="Fallback only: seconds after a feed that carries no deadline of its own "
+        "(the agent's feeds carry 0.75 x its lease TTL, which rules)",
     ),
     cgroup: Path | None = typer.Option(
         None, "--cgroup", help="The node's cgroup v2 group: kill every process in it"

@@ -16,6 +16,7 @@ from typing import Protocol
 from corral.commands.args import AgentName
 from corral.model.config import Primitive
 from corral.model.errors import CorralError, Problems
+from corral.model.validate import KNOWN_OPS
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +62,10 @@ def agent_of(prim: Primitive) -> AgentName:
 
 async def check_primitive(p: Problems, catalog: AgentCatalog, prim: Primitive) -> AgentInfo | None:
     """Add a problem for an unknown agent (``unknown-agent``), each missing required
-    parameter (``missing-parameter``) and each parameter the agent does not take
-    (``unknown-parameter``). Returns the agent's info when there is one."""
+    parameter (``missing-parameter``), each parameter the agent does not take
+    (``unknown-parameter``) and each operation it does not advertise (``unknown-op``; a
+    name no agent runs at all is the model's ``unknown-op``, not repeated here). Returns
+    the agent's info when there is one."""
     name = agent_of(prim)
     try:
         info = await catalog.lookup(name)
@@ -86,6 +89,17 @@ async def check_primitive(p: Problems, catalog: AgentCatalog, prim: Primitive) -
                     f"agent {name} has no parameter {param!r}",
                     element=prim.id,
                     code="unknown-parameter",
+                )
+    advertised = {a.name for a in info.actions}
+    if advertised:
+        for op in prim.ops:
+            if op.name in KNOWN_OPS and op.name not in advertised:
+                p.add(
+                    f"agent {name} has no action {op.name!r} "
+                    f"(it has: {', '.join(sorted(advertised))})",
+                    element=op.id or f"{prim.id}-{op.name}",
+                    field="name",
+                    code="unknown-op",
                 )
     return info
 

@@ -106,16 +106,17 @@ def new_problems(old: Config, new: Config) -> list[ConfigError]:
 
 
 def changed_primitives(old: Config, new: Config) -> list[Primitive]:
-    """The primitives of ``new`` that are new or whose agent or parameters changed."""
-    was = {
-        r.id: (r.cls, r.provider, r.type, r.instance)
-        for r in iter_resources(old.resources)
-        if isinstance(r, Primitive)
-    }
+    """The primitives of ``new`` that are new or whose agent, parameters or operation
+    names changed."""
+
+    def what(r: Primitive) -> tuple[object, ...]:
+        return (r.cls, r.provider, r.type, r.instance, sorted(o.name for o in r.ops))
+
+    was = {r.id: what(r) for r in iter_resources(old.resources) if isinstance(r, Primitive)}
     return [
         r
         for r in iter_resources(new.resources)
-        if isinstance(r, Primitive) and was.get(r.id) != (r.cls, r.provider, r.type, r.instance)
+        if isinstance(r, Primitive) and was.get(r.id) != what(r)
     ]
 
 

@@ -94,8 +94,34 @@ def location(config: Config, p: Problems, words: list[str]) -> list[str]:
     return made
 
 
-def move(config: Config, p: Problems, rsc: str, node: str, *, promoted: bool = False) -> str:
-    """Prefer ``node`` for ``rsc`` with INFINITY (``cli-prefer-RSC``, replacing any)."""
+def check_node(p: Problems, config: Config, node: str, *, known: bool, element: str) -> None:
+    """``move`` and ``ban`` name a node of the cluster (``unknown-node`` otherwise), as pcs
+    wants unless forced: ``known`` says the node is a member or known to the status, else
+    it must be configured. (``constraint location`` may name a node that has not joined
+    yet, as Pacemaker allows.)"""
+    if known or any(node in (n.uname, n.id) for n in config.nodes):
+        return
+    p.add(
+        f"there is no node {node!r} in the cluster (use --force for a node that has not "
+        "joined yet)",
+        element=element,
+        field="node",
+        code="unknown-node",
+    )
+
+
+def move(
+    config: Config,
+    p: Problems,
+    rsc: str,
+    node: str,
+    *,
+    promoted: bool = False,
+    node_known: bool = True,
+) -> str:
+    """Prefer ``node`` for ``rsc`` with INFINITY (``cli-prefer-RSC``, replacing any).
+    ``node_known=False``: the node must be configured (see ``check_node``)."""
+    check_node(p, config, node, known=node_known, element=rsc)
     found = tree.require(p, config, rsc)
     ident = CLI_PREFER + rsc
     if found is None:
@@ -123,8 +149,18 @@ def move(config: Config, p: Problems, rsc: str, node: str, *, promoted: bool = F
     return ident
 
 
-def ban(config: Config, p: Problems, rsc: str, node: str, *, promoted: bool = False) -> str:
-    """Keep ``rsc`` off ``node`` with -INFINITY (``cli-ban-RSC-on-NODE``)."""
+def ban(
+    config: Config,
+    p: Problems,
+    rsc: str,
+    node: str,
+    *,
+    promoted: bool = False,
+    node_known: bool = True,
+) -> str:
+    """Keep ``rsc`` off ``node`` with -INFINITY (``cli-ban-RSC-on-NODE``).
+    ``node_known=False``: the node must be configured (see ``check_node``)."""
+    check_node(p, config, node, known=node_known, element=rsc)
     ident = tree.sanitize_id(f"{CLI_BAN}{rsc}-on-{node}")
     if tree.require(p, config, rsc) is None:
         return ident
@@ -323,6 +359,7 @@ __all__ = [
     "CLI_BAN",
     "CLI_PREFER",
     "ban",
+    "check_node",
     "clear",
     "colocation",
     "delete",

@@ -20,7 +20,9 @@ STANDBY = "standby"
 MAINTENANCE = "maintenance"
 
 
-async def _known_elsewhere(store: Store, cluster: str, node: str) -> bool:
+async def known_elsewhere(store: Store, cluster: str, node: str) -> bool:
+    """Whether ``node`` is a member now or known to the status (the configuration's
+    nodes are the edits' to check)."""
     root = cluster_prefix(cluster)
     for key in (f"{root}members/{node}", f"{root}status/nodes/{node}"):
         if await store.get(key) is not None:
@@ -55,7 +57,7 @@ async def node_attribute(
     *,
     cluster: str = DEFAULT_CLUSTER,
 ) -> Changed[None]:
-    known = await _known_elsewhere(store, cluster, node)
+    known = await known_elsewhere(store, cluster, node)
     verb = f"set {name}={value}" if value is not None else f"unset {name}"
     return await apply_change(
         store,
@@ -90,6 +92,7 @@ async def unmaintenance(
 __all__ = [
     "MAINTENANCE",
     "STANDBY",
+    "known_elsewhere",
     "maintenance",
     "node_attribute",
     "set_node_attribute",

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from corral.commands import constraint_edits, resource_edits, tree
+from corral.commands import constraint_edits, nodes, resource_edits, tree
 from corral.commands.args import ResourceArgs
 from corral.commands.catalog import AgentCatalog, AgentInfo
 from corral.commands.change import Changed, apply_change
@@ -114,13 +114,17 @@ async def move_resource(
     node: str,
     *,
     promoted: bool = False,
+    force: bool = False,
     cluster: str = DEFAULT_CLUSTER,
 ) -> Changed[str]:
-    """Prefer ``node`` with INFINITY (location ``cli-prefer-<rsc>``). Value: its id."""
+    """Prefer ``node`` with INFINITY (location ``cli-prefer-<rsc>``). Value: its id.
+    ``node`` must be configured, a member or known to the status (``unknown-node``)
+    unless ``force``."""
+    known = force or await nodes.known_elsewhere(store, cluster, node)
     return await apply_change(
         store,
         cluster,
-        lambda c, p: constraint_edits.move(c, p, ident, node, promoted=promoted),
+        lambda c, p: constraint_edits.move(c, p, ident, node, promoted=promoted, node_known=known),
         change=f"resource move {ident} {node}",
     )
 
@@ -131,13 +135,16 @@ async def ban_resource(
     node: str,
     *,
     promoted: bool = False,
+    force: bool = False,
     cluster: str = DEFAULT_CLUSTER,
 ) -> Changed[str]:
-    """Keep a resource off ``node`` (location ``cli-ban-<rsc>-on-<node>``, -INFINITY)."""
+    """Keep a resource off ``node`` (location ``cli-ban-<rsc>-on-<node>``, -INFINITY).
+    ``node`` must be known, as for ``move_resource``, unless ``force``."""
+    known = force or await nodes.known_elsewhere(store, cluster, node)
     return await apply_change(
         store,
         cluster,
-        lambda c, p: constraint_edits.ban(c, p, ident, node, promoted=promoted),
+        lambda c, p: constraint_edits.ban(c, p, ident, node, promoted=promoted, node_known=known),
         change=f"resource ban {ident} {node}",
     )
 

@@ -351,7 +351,7 @@ class EtcdStore(Store):
                 raise
             raise Unavailable(
                 f"cannot reach etcd at {store.endpoints_text} within "
-                f"{store.connect_timeout:g}s: {e or type(e).__name__}",
+                f"{store.connect_timeout:g}s: {str(e) or type(e).__name__}",
                 endpoint=store.endpoints_text,
             ) from e
         return store

@@ -80,7 +80,12 @@ async def open_store(url: str) -> Store:
     if scheme == "sqlite":
         from corral.store.sqlite import SqliteStore
 
-        return await SqliteStore.open_url(url)
+        # sqlite:////abs/path (an absolute path written after "sqlite:///") is /abs/path:
+        # name it so, not //abs/path, in the store's messages
+        head, _, rest = url.partition("://")
+        return await SqliteStore.open_url(
+            f"{head}://" + ("/" + rest.lstrip("/") if rest.startswith("//") else rest)
+        )
     if scheme in ("etcd", "etcds"):
         from corral.store.etcd import EtcdStore
 
