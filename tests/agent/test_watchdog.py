@@ -111,3 +111,29 @@ def test_cgroup_mode_kills_everything_but_itself_and_the_spared(tmp_path: Path) 
         spared.wait()
     finally:
         assert g.remove()
+
+
+def test_the_feeds_own_deadline_rules_not_the_cli_default(tmp_path: Path) -> None:
+    # `corral agent --ttl 10` feeds a 7.5 s deadline; a watchdog started with the
+    # default --deadline 1.5 must not fire 1.5 s after the feed
+    dog = Watchdog(node="n1", state_dir=tmp_path, deadline_s=1.5)
+    now = time.monotonic()
+    (tmp_path / "watchdog.feed").write_text(
+        f'{{"fed_at": {now}, "deadline": {now + 7.5}, "pid": {os.getpid()}}}'
+    )
+    state = read_feed(tmp_path)
+    assert not dog.due(state, now + 2.0)
+    assert not dog.due(state, now + 7.4)
+    assert dog.due(state, now + 7.5)
+    # a feed without a deadline of its own falls back on --deadline
+    (tmp_path / "watchdog.feed").write_text(f'{{"fed_at": {now}, "pid": {os.getpid()}}}')
+    state = read_feed(tmp_path, dog.deadline_s)
+    assert state is not None and state.deadline == pytest.approx(now + 1.5)
+
+
+def test_feed_deadline_counts_from_the_send_time(tmp_path: Path) -> None:
+    sent = time.monotonic() - 0.4  # the refresh was sent 0.4 s ago and just returned
+    feed(tmp_path, 1.5, sent_at=sent)
+    st = read_feed(tmp_path)
+    assert st is not None and st.deadline == pytest.approx(sent + 1.5)
+    assert st.deadline < st.fed_at + 1.5

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -54,7 +55,9 @@ class ActionQueue:
             try:
                 await self._watch
             except asyncio.CancelledError:
-                if not self._restart:
+                me = asyncio.current_task()
+                # a restart cancels the watch only: a cancel of this task itself wins
+                if not self._restart or (me is not None and me.cancelling()):
                     raise
                 self._restart = False
             except (StoreError, TimeoutError, OSError) as e:
@@ -213,6 +216,10 @@ class ActionQueue:
             st = ag.resource(action.rsc)
             if action.agent is not None and (action.task in SETS_SPEC or st.agent is None):
                 st.agent, st.params, st.meta = action.agent, dict(action.params), dict(action.meta)
+            elif action.agent is None and st.agent is not None:
+                # an orphan (deleted from the configuration while it ran): the controller
+                # knows no agent for it any more; stop (or probe) it with the one it ran as
+                action = dataclasses.replace(action, agent=st.agent, params=dict(st.params))
             if action.task == "stop":
                 await ag.monitors.cancel_all(action.rsc)
                 st.monitors.clear()

@@ -91,15 +91,19 @@ class Agent:
         self.ready = asyncio.Event()  # registered and probed: actions may run
         self.last_ok = time.monotonic()  # send time of the last good refresh (or grant)
         self.fencing = False
+        self.fence_done = asyncio.Event()  # clear while a self-fence is stopping resources
+        self.fence_done.set()
         self.epoch = 0  # bumped by every self-fencing: actions sent before it are stale
         self.stale_before = 0  # actions created before this store revision are stale
         self.pending_report: SelfFence | None = None
+        self.reported: SelfFence | None = None  # the last self-fence report published
         self.started = time.time()
         self.publisher = Publisher(self.store, self.keys, self.node, self._history_dict)
         self.monitors = Monitors(self)
         self.actions = ActionQueue(self)
         self._tasks: list[asyncio.Task[Any]] = []
         self._node_dirty = asyncio.Event()
+        self._probes: set[asyncio.Future[None]] = set()
 
     # -- small helpers used by the parts
     def lock(self, rsc: str) -> asyncio.Lock:
@@ -182,8 +186,9 @@ class Agent:
             if not stop.is_set():
                 if self.opts.probe:
                     await self.probe()
-                self.monitors.resume()
-                self.ready.set()
+                if not self.fencing:  # a self-fence during the probe: rejoin_loop resumes
+                    self.monitors.resume()
+                    self.ready.set()
                 self._tasks += [
                     spawn(self.actions.run(), name="actions"),
                     spawn(self._attributes_loop(), name="attributes"),
@@ -238,8 +243,13 @@ class Agent:
                     f.write("".join(f"{p}\n" for p in pgids))
                 os.replace(tmp, os.path.join(wd, watchdog.PGROUPS_FILE))
 
-    def _heartbeat(self) -> None:
-        watchdog.feed_from_env(self.opts.ttl)
+    def _heartbeat(self, t_send: float) -> None:
+        """A refresh (or grant) sent at ``t_send`` (monotonic) succeeded: feed the node
+        watchdog once, with an absolute deadline counted from the SEND time (the store
+        started the lease's new TTL no earlier than that), so the watchdog fires
+        strictly before the lease can expire as the store sees it."""
+        ttl = min(self.opts.ttl, self.lease.ttl) if self.lease else self.opts.ttl
+        feed_from_env(ttl, sent_at=t_send)  # the node watchdog
         now = time.time()
         self.state.update_agent_info(
             lease=self.lease.id if self.lease else None, renewed_at=now, ttl=self.opts.ttl
@@ -248,7 +258,6 @@ class Agent:
             self.state.file("heartbeat"),
             {"pid": os.getpid(), "renewed_at": now, "fence_at": now + self.fence_after},
         )
-        feed_from_env(self.lease.ttl if self.lease else self.opts.ttl)  # the node watchdog
 
     def _running_anything(self) -> bool:
         if self.runner.process.running():
@@ -271,6 +280,7 @@ class Agent:
                 if self._running_anything():
                     await self.self_fence("the lease expired while the agent was down")
         if lease is None:
+            t_send = time.monotonic()  # the new lease's TTL starts no earlier
             lease = await asyncio.wait_for(self.store.grant(self.opts.ttl), RPC_TIMEOUT_S)
             log_kv(
                 log,
@@ -309,10 +319,10 @@ class Agent:
                 failed=",".join(self.pending_report.failed),
             )
             self.stale_before = res.revision
-            self.pending_report = None
+            self.reported, self.pending_report = self.pending_report, None
             self.state.update_agent_info(self_fence=None)
         self.fencing = False
-        self._heartbeat()
+        self._heartbeat(t_send)
         self.registered.set()
         log_kv(
             log,
@@ -326,6 +336,9 @@ class Agent:
     async def _lease_loop(self) -> None:
         while True:
             if not self.registered.is_set():
+                # never a new life while the old one is still being stopped: the
+                # self-fence must finish (and its report be pending) first
+                await self.fence_done.wait()
                 try:
                     await self._register()
                 except (StoreError, TimeoutError, OSError) as e:
@@ -348,7 +361,7 @@ class Agent:
                 continue
             if self.registered.is_set():
                 self.last_ok = t_send
-                self._heartbeat()
+                self._heartbeat(t_send)
 
     async def _fence_watch(self) -> None:
         while True:
@@ -367,7 +380,8 @@ class Agent:
             await self.self_fence(reason)
         else:
             log_kv(log, logging.WARNING, "lease-lost", node=self.node, reason=reason)
-        if old is not None:
+        # forget the lost lease, never a newer one registered meanwhile
+        if old is not None and self.state.agent_info().get("lease") == old.id:
             self.state.update_agent_info(lease=None)
 
     # -- self-fencing and stopping everything
@@ -375,18 +389,33 @@ class Agent:
         if self.fencing:
             return
         self.fencing = True
+        self.fence_done.clear()
+        try:
+            await self._self_fence(reason)
+        finally:
+            self.fence_done.set()
+
+    async def _self_fence(self, reason: str) -> None:
         self.epoch += 1
         self.ready.clear()
         t0 = time.monotonic()
+        lease = self.lease
         await self.actions.cancel_inflight()
         await self.monitors.stop_all(forget=True)
+        probes = list(self._probes)
+        for t in probes:
+            t.cancel()
+        await asyncio.gather(*probes, return_exceptions=True)
         ttl = self.opts.ttl
         stopped, failed = await self._stop_everything(
             int(ttl * OCF_FENCE_STOP * 1000), f"self-fence: {reason}", kill_first=True
         )
         report = SelfFence(at=time.time(), reason=reason, stopped=stopped, failed=failed)
+        # published by the next registration (_register), in the node record
         self.pending_report = report
-        self.state.update_agent_info(self_fence=report.to_dict(), lease=None)
+        self.state.update_agent_info(self_fence=report.to_dict())
+        if lease is None or self.state.agent_info().get("lease") == lease.id:
+            self.state.update_agent_info(lease=None)
         self._node_dirty.set()
         log_kv(
             log,
@@ -422,9 +451,10 @@ class Agent:
                 params=st.params,
                 meta=st.meta,
             )
-            start = time.time()
             st.monitors.clear()
-            result = await self.runner.run(action)
+            async with self.lock(st.rsc):  # never alongside an action of the same resource
+                start = time.time()
+                result = await self.runner.run(action)
             if st.rsc in killed and result.ok:
                 result.exit_reason = "process group killed"
             if not result.exit_reason:
@@ -506,7 +536,13 @@ class Agent:
             self.record(self.resources[st.rsc], action, rec)
             self.publisher.mark(st.rsc)
 
-        await asyncio.gather(*(probe_one(st) for st in targets.values()))
+        tasks = [asyncio.ensure_future(probe_one(st)) for st in targets.values()]
+        self._probes.update(tasks)
+        try:
+            # a self-fence cancels the probes (they hold resource locks)
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            self._probes.difference_update(tasks)
 
     # -- node attributes and members
     def _node_record(self) -> dict[str, Any]:
@@ -523,7 +559,7 @@ class Agent:
                 "lease": self.lease.id if self.lease else None,
                 "ttl": self.opts.ttl,
             },
-            self_fence=self.pending_report,
+            self_fence=self.pending_report or self.reported,
             updated=time.time(),
         )
         return rec.to_dict()

@@ -182,7 +182,7 @@ async def _publish(ag: Agent, action: Action, kv: KeyValue, doc: dict[str, Any])
 async def rejoin_loop(ag: Agent) -> None:
     """Come back fresh: drop a lease the cluster fenced, and after any re-registration
     probe every resource before taking actions again."""
-    was_ready = False
+    was_ready = True  # run() probed at start-up (or left it to us after a self-fence)
     next_check = 0.0
     while True:
         await asyncio.sleep(REJOIN_POLL_S)
@@ -195,7 +195,8 @@ async def rejoin_loop(ag: Agent) -> None:
         if was_ready and ag.registered.is_set() and not ag.fencing:
             log_kv(log, logging.WARNING, "rejoin-probe", node=ag.node)
             await ag.probe()
-            ag.ready.set()
+            if ag.registered.is_set() and not ag.fencing:
+                ag.ready.set()
 
 
 async def _check_fenced(ag: Agent) -> None:

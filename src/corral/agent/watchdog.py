@@ -3,9 +3,11 @@
 "A node's death, safely" (DESIGN.md): what an agent started must never outlive
 the node's right to run it. The watchdog is a tiny process of its own, not a
 thread of the agent: the agent *feeds* it every time it renews its lease in the
-store (``feed(state_dir, deadline_s)``, an atomic write of a monotonic deadline
-to ``<state_dir>/watchdog.feed``). If the deadline passes without a new feed —
-the agent was SIGKILLed, is hung or stopped, or cannot reach the store and so
+store (``feed(state_dir, deadline_s, sent_at=...)``, an atomic write of an
+absolute monotonic deadline to ``<state_dir>/watchdog.feed``: 0.75 x the lease
+TTL after the renewal was *sent*). The watchdog trusts the feed's deadline; its
+own ``deadline_s`` only serves a feed that carries none. If the deadline passes
+without a new feed — the agent was SIGKILLed, is hung or stopped, or cannot reach the store and so
 renews nothing — the watchdog SIGKILLs the node's resources at once, with no
 graceful stop, like sbd's hardware watchdog reboot. The deadline is shorter
 than the lease TTL, so by the time the lease expires (and the controller may
@@ -60,33 +62,51 @@ class FeedState:
     pid: int  # the feeder (the agent)
 
 
-def feed(state_dir: str | os.PathLike[str], deadline_s: float) -> None:
+def feed(
+    state_dir: str | os.PathLike[str], deadline_s: float, *, sent_at: float | None = None
+) -> None:
     """Tell the watchdog of ``state_dir`` that this process is alive and holds its lease;
-    it fires if no new feed comes within ``deadline_s`` seconds. Call it after every
-    successful lease renewal. Atomic (write + rename); a few microseconds."""
+    it fires if no new feed comes by ``sent_at + deadline_s`` (monotonic; ``sent_at``
+    defaults to now). Call it after every successful lease renewal with ``sent_at`` the
+    time the renewal was SENT: the store restarted the lease's TTL no earlier than that,
+    so a deadline shorter than the TTL from then passes before the lease expires.
+    Atomic (write + rename); a few microseconds."""
     now = time.monotonic()
+    start = now if sent_at is None else min(now, float(sent_at))
     d = Path(state_dir)
     tmp = d / f".{FEED_FILE}.{os.getpid()}"
-    doc = {"fed_at": now, "deadline": now + float(deadline_s), "pid": os.getpid()}
+    doc = {"fed_at": now, "deadline": start + float(deadline_s), "pid": os.getpid()}
     tmp.write_text(json.dumps(doc))
     os.replace(tmp, d / FEED_FILE)
 
 
-def feed_from_env(lease_ttl_s: float, *, fraction: float = 0.75) -> None:
+def feed_from_env(
+    lease_ttl_s: float, *, fraction: float = 0.75, sent_at: float | None = None
+) -> None:
     """``feed`` the watchdog named by ``$CORRAL_WATCHDOG_DIR`` (no-op when unset) with a
-    deadline of ``fraction`` of the lease TTL. Never raises: a feed that fails is a
-    missed feed, which is the watchdog's business."""
+    deadline of ``fraction`` (< 1) of the lease TTL after ``sent_at``, the send time of
+    the renewal. Never raises: a feed that fails is a missed feed, which is the
+    watchdog's business."""
     state_dir = os.environ.get(ENV_STATE_DIR)
     if not state_dir:
         return
     with contextlib.suppress(OSError):
-        feed(state_dir, max(0.2, lease_ttl_s * fraction))
+        feed(state_dir, lease_ttl_s * fraction, sent_at=sent_at)
 
 
-def read_feed(state_dir: str | os.PathLike[str]) -> FeedState | None:
+def read_feed(
+    state_dir: str | os.PathLike[str], default_deadline_s: float | None = None
+) -> FeedState | None:
+    """The last feed; a feed without a deadline of its own gets ``fed_at +
+    default_deadline_s`` (none: unreadable)."""
     try:
         doc = json.loads((Path(state_dir) / FEED_FILE).read_text())
-        return FeedState(float(doc["fed_at"]), float(doc["deadline"]), int(doc["pid"]))
+        fed_at = float(doc["fed_at"])
+        if doc.get("deadline") is None and default_deadline_s is not None:
+            deadline = fed_at + default_deadline_s
+        else:
+            deadline = float(doc["deadline"])
+        return FeedState(fed_at, deadline, int(doc["pid"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -179,23 +199,30 @@ class Watchdog:
 
     # -- decisions (pure given the feed and the clock)
     def due(self, state: FeedState | None, now: float) -> bool:
-        """Has the current feed's deadline passed (and not fired for it yet)?"""
+        """Has the current feed's deadline passed (and not fired for it yet)? The feed's
+        own deadline rules: the agent derives it from its lease TTL. ``deadline_s`` only
+        serves a feed that carries no deadline."""
         if state is None or state.fed_at == self._last_fired_for:
             return False
-        return now >= min(state.deadline, state.fed_at + self.deadline_s)
+        return now >= state.deadline
 
     # -- the loop
     async def run(self) -> None:
         self.log_line(
-            f"started for node {self.node} (pid {os.getpid()}, deadline {self.deadline_s:.2f} s, "
+            f"started for node {self.node} (pid {os.getpid()}, deadline from each feed, "
+            f"{self.deadline_s:.2f} s for a feed without one, "
             + (f"cgroup {self.cgroup})" if self.cgroup else "process groups)")
         )
         while True:
-            self.step(time.monotonic())
+            state = read_feed(self.state_dir, self.deadline_s)
+            if self.due(state, time.monotonic()):  # killing waits between rounds: a thread
+                await asyncio.to_thread(self.step, time.monotonic())
+            else:
+                self.step(time.monotonic())
             await asyncio.sleep(self.tick_s)
 
     def step(self, now: float) -> None:
-        state = read_feed(self.state_dir)
+        state = read_feed(self.state_dir, self.deadline_s)
         if state is not None and state.fed_at != self._armed_by:
             if self._armed_by is None or self._last_fired_for == self._armed_by:
                 self.log_line(f"armed by pid {state.pid}")

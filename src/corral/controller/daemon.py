@@ -76,7 +76,8 @@ class Controller:
     name: str = field(default_factory=socket.gethostname)
     settings: Settings = field(default_factory=Settings)
     scheduler: Scheduler = default_schedule
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = time.time  # wall clock: what the store's records say
+    monotonic: Callable[[], float] = time.monotonic  # this leader's own elapsed time
 
     def __post_init__(self) -> None:
         self.keys = Keys(self.cluster)
@@ -87,6 +88,7 @@ class Controller:
         self._last_state: Any = None
         self._seen_revision = 0  # events up to this revision are in the planned snapshot
         self._lost_from: dict[str, str] = {}  # resource -> the lost node it ran on
+        self._lost_seen: dict[str, float] = {}  # lost node -> monotonic time first seen here
         self.fencer = fencing.Fencer(
             self.store, self.keys, self.name, self.clock, self.settings.margin_s
         )
@@ -97,20 +99,32 @@ class Controller:
         election = self.store.election(self.keys.leader, ttl=self.settings.leader_ttl)
         me = json.dumps({"name": self.name, "pid": os.getpid(), "since": self.clock()})
         while True:
-            lead = await election.campaign(me.encode())
+            try:
+                lead = await election.campaign(me.encode())
+            except (StoreError, OSError) as e:
+                # a candidate that gives up is one fewer for the next failover
+                log.warning("controller %s: store error while campaigning: %s", self.name, e)
+                await asyncio.sleep(0.5)
+                continue
             log.info(
                 "controller %s leads %s (fencing token %d)", self.name, self.cluster, lead.token
             )
+            pause = 0.2
             try:
                 await self.lead(lead)
             except NotLeader:
                 log.warning("controller %s is no longer the leader", self.name)
             except StoreError as e:
                 log.warning("controller %s: store error, stepping down: %s", self.name, e)
+            except Exception:
+                # a bug must not leave the cluster without a leader: step down, say why,
+                # and campaign again (another candidate may lead meanwhile)
+                log.exception("controller %s: unexpected error, stepping down", self.name)
+                pause = 1.0
             finally:
                 with contextlib.suppress(StoreError, OSError):
                     await lead.resign()
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(pause)
 
     async def lead(self, lead: Leadership) -> None:
         view = await read_view(self.store, self.keys)
@@ -212,7 +226,7 @@ class Controller:
             loss = nodeloss.assess(
                 members=members,
                 busy_nodes=view.busy_nodes(),
-                records=view.lost,
+                records=self._lost_records(view, now),
                 now=now,
                 margin_s=self.settings.margin_s,
             )
@@ -249,7 +263,7 @@ class Controller:
         loss = nodeloss.assess(
             members=set(view.members),
             busy_nodes=view.busy_nodes(),
-            records=view.lost,
+            records=self._lost_records(view, now),
             now=now,
             margin_s=self.settings.margin_s,
         )
@@ -266,6 +280,7 @@ class Controller:
         for name in loss.new:
             doc = {"since": now, "revision": view.revision, "reason": "lease expired"}
             await lead.txn([], [Put.json(self.keys.lost_node(name), doc)])
+            self._lost_seen.setdefault(name, self.monotonic())
             if fence_rules.plan_for(view, name):
                 log.warning(
                     "node %s lost (lease expired): its resources stay where they are until "
@@ -287,11 +302,15 @@ class Controller:
                 if node == lost.name:
                     self._lost_from[wire.base_id(rsc)] = node
             ops = [
-                Delete(self.keys.lost_node(lost.name)),
                 *fence_rules.erase_ops(self.keys, view, lost.name),
                 *self.fencer.watchdog_entry(view, lost.name, now),
             ]
-            await lead.txn([], ops[:100])
+            # in chunks (a transaction holds a bounded number of operations); the lost
+            # record goes in the LAST one, so an erase cut short is done again
+            for i in range(0, len(ops), fencing.TXN_CHUNK):
+                await lead.txn([], ops[i : i + fencing.TXN_CHUNK])
+            await lead.txn([], [Delete(self.keys.lost_node(lost.name))])
+            self._lost_seen.pop(lost.name, None)
             log.warning(
                 "node %s: lease expired %.2f s ago, its watchdog has killed its resources "
                 "(watchdog fencing): they may run elsewhere",
@@ -300,6 +319,21 @@ class Controller:
             )
             wrote = True
         return wrote
+
+    def _lost_records(self, view: ClusterView, now: float) -> dict[str, tuple[float, int]]:
+        """``view.lost`` with each ``since`` replaced by the moment THIS leader first saw
+        the node lost, measured on its monotonic clock (expressed on its wall clock):
+        the margin then runs after the lease expired as the store saw it, whatever the
+        hosts' wall clocks say (the record's ``since`` was written by the wall clock of
+        maybe another host). A new leader waits a whole margin from its first look."""
+        mono = self.monotonic()
+        for name in set(self._lost_seen) - set(view.lost):
+            del self._lost_seen[name]
+        out: dict[str, tuple[float, int]] = {}
+        for name, (_, revision) in view.lost.items():
+            first = self._lost_seen.setdefault(name, mono)
+            out[name] = (now - (mono - first), revision)
+        return out
 
     # ------------------------------------------------------------------ one transition
     async def _save_input(
@@ -457,9 +491,17 @@ class Controller:
                 if now > s.deadline:
                     graph.failed(aid, f"{wire.describe(s.action)} timed out")
                 continue
+            if s.op_key.rsplit("_", 1)[0] in wire.LOCAL_TASKS:
+                graph.succeeded(aid)  # answered by removing the action: no history record
+                continue
             rec = ((cur.ops.get((s.node, s.rsc)) or {}).get("ops") or {}).get(s.op_key) or {}
             if rec.get("action_id") != s.wire_id:
-                continue  # not recorded yet (the action key goes after the record)
+                # the agent removes the action in the transaction that records its result
+                # (or after it): a result that is not there was never recorded (the agent
+                # refused a stale action) or has been removed since (a cleanup). Waiting
+                # would wait forever: plan again from what the store says now
+                graph.failed(aid, f"{wire.describe(s.action)}: no result recorded")
+                continue
             if rec.get("failed"):
                 graph.failed(
                     aid,

@@ -19,6 +19,8 @@ from corral.scheduler.transition import Action
 DEFAULT_TIMEOUT_MS = 20_000
 AGENT_TASKS = RESOURCE_ACTIONS | {"cancel", "cleanup"}
 TASK_ALIASES = {"clear_failcount": "cleanup", "lrm_delete": "forget", "delete": "forget"}
+# tasks the agent answers by removing the action, with no record in the history
+LOCAL_TASKS = frozenset({"cancel", "cleanup", "forget"})
 
 
 def primitives_by_id(config: Config) -> dict[str, Primitive]:
