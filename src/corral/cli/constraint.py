@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from corral.cli.app import app
+from corral.cli.faces import WORDS, call
 from corral.cli.target import ClusterOpt, DirOpt, StoreOpt, run
 from corral.commands import constraints
 from corral.model import score as scores
@@ -30,8 +31,6 @@ colocation_app = typer.Typer(
 )
 constraint_app.add_typer(colocation_app)
 
-WORDS = {"ignore_unknown_options": True, "allow_interspersed_args": True}
-
 
 @constraint_app.command(
     "location",
@@ -51,9 +50,7 @@ def location(
     cluster: ClusterOpt = None,
 ) -> None:
     """Make a resource prefer or avoid nodes."""
-    done = run(
-        store, directory, cluster, lambda s, c: constraints.add_location(s, words, cluster=c)
-    )
+    done = call(store, directory, cluster, constraints.add_location, words)
     typer.echo(f"created {', '.join(done.value)}")
 
 
@@ -76,9 +73,7 @@ def colocation_add(
     cluster: ClusterOpt = None,
 ) -> None:
     """Place resource A relative to resource B."""
-    done = run(
-        store, directory, cluster, lambda s, c: constraints.add_colocation(s, words, cluster=c)
-    )
+    done = call(store, directory, cluster, constraints.add_colocation, words)
     typer.echo(f"created {done.value}")
 
 
@@ -101,7 +96,7 @@ def order(
     cluster: ClusterOpt = None,
 ) -> None:
     """Start (or promote, ...) resource B only after A."""
-    done = run(store, directory, cluster, lambda s, c: constraints.add_order(s, words, cluster=c))
+    done = call(store, directory, cluster, constraints.add_order, words)
     typer.echo(f"created {done.value}")
 
 
@@ -113,9 +108,7 @@ def delete(
     cluster: ClusterOpt = None,
 ) -> None:
     """Delete constraints by id (see `constraint list`)."""
-    done = run(
-        store, directory, cluster, lambda s, c: constraints.delete_constraints(s, ids, cluster=c)
-    )
+    done = call(store, directory, cluster, constraints.delete_constraints, ids)
     typer.echo(f"deleted {', '.join(done.value)}")
 
 

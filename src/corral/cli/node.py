@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from corral.cli.app import app
-from corral.cli.target import ClusterOpt, DirOpt, StoreOpt, run
+from corral.cli.faces import call
+from corral.cli.target import ClusterOpt, DirOpt, StoreOpt
 from corral.commands import nodes
 
 node_app = typer.Typer(
@@ -27,7 +28,7 @@ def standby(
     node: NodeArg, store: StoreOpt = None, directory: DirOpt = None, cluster: ClusterOpt = None
 ) -> None:
     """Move every resource off NODE and keep them off (standby=on)."""
-    run(store, directory, cluster, lambda s, c: nodes.standby(s, node, cluster=c))
+    call(store, directory, cluster, nodes.standby, node)
 
 
 @node_app.command("unstandby")
@@ -35,7 +36,7 @@ def unstandby(
     node: NodeArg, store: StoreOpt = None, directory: DirOpt = None, cluster: ClusterOpt = None
 ) -> None:
     """Let NODE run resources again."""
-    run(store, directory, cluster, lambda s, c: nodes.unstandby(s, node, cluster=c))
+    call(store, directory, cluster, nodes.unstandby, node)
 
 
 @node_app.command("maintenance")
@@ -43,7 +44,7 @@ def maintenance(
     node: NodeArg, store: StoreOpt = None, directory: DirOpt = None, cluster: ClusterOpt = None
 ) -> None:
     """Stop managing NODE's resources, leaving them as they are (maintenance=on)."""
-    run(store, directory, cluster, lambda s, c: nodes.maintenance(s, node, cluster=c))
+    call(store, directory, cluster, nodes.maintenance, node)
 
 
 @node_app.command("unmaintenance")
@@ -51,4 +52,4 @@ def unmaintenance(
     node: NodeArg, store: StoreOpt = None, directory: DirOpt = None, cluster: ClusterOpt = None
 ) -> None:
     """Manage NODE's resources again."""
-    run(store, directory, cluster, lambda s, c: nodes.unmaintenance(s, node, cluster=c))
+    call(store, directory, cluster, nodes.unmaintenance, node)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from corral.cli.app import app
+from corral.cli.faces import WORDS, call
 from corral.cli.target import ClusterOpt, DirOpt, StoreOpt, run
 from corral.commands import resources
 from corral.commands.args import (
@@ -35,8 +36,6 @@ resource_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(resource_app)
-
-WORDS = {"ignore_unknown_options": True, "allow_interspersed_args": True}
 
 
 class ExecutorCatalog:
@@ -204,9 +203,7 @@ def delete(
     cluster: ClusterOpt = None,
 ) -> None:
     """Delete a resource, and the constraints that name it."""
-    done = run(
-        store, directory, cluster, lambda s, c: resources.delete_resource(s, ident, cluster=c)
-    )
+    done = call(store, directory, cluster, resources.delete_resource, ident)
     _say(f"deleted {', '.join(done.value)}")
 
 
@@ -220,9 +217,7 @@ def enable(
     """Let a resource run.
 
     Removes target-role from it, its members and the group or clone that holds it."""
-    done = run(
-        store, directory, cluster, lambda s, c: resources.enable_resource(s, ident, cluster=c)
-    )
+    done = call(store, directory, cluster, resources.enable_resource, ident)
     _say(f"enabled {ident}" if done.written else f"{ident} is already enabled")
 
 
@@ -234,9 +229,7 @@ def disable(
     cluster: ClusterOpt = None,
 ) -> None:
     """Stop a resource and keep it stopped (target-role=Stopped)."""
-    done = run(
-        store, directory, cluster, lambda s, c: resources.disable_resource(s, ident, cluster=c)
-    )
+    done = call(store, directory, cluster, resources.disable_resource, ident)
     _say(f"disabled {ident}" if done.written else f"{ident} is already disabled")
 
 
@@ -256,13 +249,15 @@ def move(
 
     Adds the location constraint cli-prefer-ID (INFINITY on NODE); remove it with
     `corral resource clear ID`."""
-    done = run(
+    done = call(
         store,
         directory,
         cluster,
-        lambda s, c: resources.move_resource(
-            s, ident, node, promoted=promoted, force=force, cluster=c
-        ),
+        resources.move_resource,
+        ident,
+        node,
+        promoted=promoted,
+        force=force,
     )
     _say(f"{done.value}: {ident} prefers {node} (undo with: corral resource clear {ident})")
 
@@ -283,13 +278,15 @@ def ban(
 
     Adds the location constraint cli-ban-ID-on-NODE (-INFINITY); remove it with
     `corral resource clear ID`."""
-    done = run(
+    done = call(
         store,
         directory,
         cluster,
-        lambda s, c: resources.ban_resource(
-            s, ident, node, promoted=promoted, force=force, cluster=c
-        ),
+        resources.ban_resource,
+        ident,
+        node,
+        promoted=promoted,
+        force=force,
     )
     _say(f"{done.value}: {ident} avoids {node} (undo with: corral resource clear {ident})")
 
@@ -303,12 +300,7 @@ def clear(
     cluster: ClusterOpt = None,
 ) -> None:
     """Remove the constraints `move` and `ban` made for a resource."""
-    done = run(
-        store,
-        directory,
-        cluster,
-        lambda s, c: resources.clear_resource(s, ident, node, cluster=c),
-    )
+    done = call(store, directory, cluster, resources.clear_resource, ident, node)
     _say(f"removed {', '.join(done.value)}" if done.value else "nothing to clear")
 
 
@@ -324,12 +316,7 @@ def cleanup(
 
     Deletes its operation history and fail counts on every node (or --node); the
     scheduler then probes it again."""
-    done = run(
-        store,
-        directory,
-        cluster,
-        lambda s, c: resources.cleanup_resource(s, ident, node=node, cluster=c),
-    )
+    done = call(store, directory, cluster, resources.cleanup_resource, ident, node=node)
     where = ", ".join(f"{r} on {n}" for n, r in done.records)
     _say(f"cleaned up {where}" if where else "nothing to clean up")
 

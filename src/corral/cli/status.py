@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 import typer
 from rich.console import Console, Group
@@ -23,14 +25,18 @@ from corral.local import clusterfile
 from corral.model.errors import CorralError
 from corral.store import open_store
 
-NODE_STYLE = {
-    "online": "green",
-    "standby": "yellow",
-    "maintenance": "yellow",
-    "unclean": "bold red",
-    "offline": "dim",
-}
-RSC_STYLE = {"Started": "green", "Promoted": "bold green", "Unpromoted": "green", "Failed": "red"}
+NODE_STYLE: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "online": "green",
+        "standby": "yellow",
+        "maintenance": "yellow",
+        "unclean": "bold red",
+        "offline": "dim",
+    }
+)
+RSC_STYLE: Final[Mapping[str, str]] = MappingProxyType(
+    {"Started": "green", "Promoted": "bold green", "Unpromoted": "green", "Failed": "red"}
+)
 
 
 def _local_nodes(directory: Path | None) -> dict[str, Any]:

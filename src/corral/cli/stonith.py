@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from corral.cli.app import app
+from corral.cli.faces import WORDS, call
 from corral.cli.target import ClusterOpt, DirOpt, StoreOpt, run
 from corral.commands import fencing
 from corral.commands.fencing_args import parse_agent_name, parse_fence, parse_one_name
@@ -31,7 +32,6 @@ level_app = typer.Typer(
 stonith_app.add_typer(level_app)
 app.add_typer(stonith_app)
 
-WORDS = {"ignore_unknown_options": True, "allow_interspersed_args": True}
 FormatOpt = Annotated[str, typer.Option("--format", help="text | json")]
 
 
@@ -123,7 +123,7 @@ def delete(
 ) -> None:
     """Remove a fence device (and it from every fencing level)."""
     parse_one_name([name], usage="stonith delete NAME")
-    changed = run(store, directory, cluster, lambda s, c: fencing.delete(s, name, cluster=c))
+    changed = call(store, directory, cluster, fencing.delete, name)
     gone = f"; removed levels {', '.join(changed.value)}" if changed.value else ""
     _say(f"deleted fence device {name}{gone}")
 
@@ -165,7 +165,7 @@ def level_add(
 ) -> None:
     """Add a fencing level: every device of it must succeed; levels are tried in order."""
     words = [level, node, *devices]
-    changed = run(store, directory, cluster, lambda s, c: fencing.level_add(s, words, cluster=c))
+    changed = call(store, directory, cluster, fencing.level_add, words)
     lv = changed.value
     _say(f"added fencing level {lv.index} for {fencing.level_target(lv)}: {','.join(lv.devices)}")
 
@@ -178,7 +178,7 @@ def level_list(
     cluster: ClusterOpt = None,
 ) -> None:
     """The fencing levels, per node."""
-    levels = run(store, directory, cluster, lambda s, c: fencing.level_list(s, cluster=c))
+    levels = call(store, directory, cluster, fencing.level_list)
     if fmt == "json":
         _json(levels)
         return
@@ -197,9 +197,7 @@ def level_delete(
     cluster: ClusterOpt = None,
 ) -> None:
     """Remove a fencing level."""
-    changed = run(
-        store, directory, cluster, lambda s, c: fencing.level_delete(s, level, node, cluster=c)
-    )
+    changed = call(store, directory, cluster, fencing.level_delete, level, node)
     _say(f"deleted fencing level(s) {', '.join(changed.value)}")
 
 
@@ -213,7 +211,7 @@ def fence(
 ) -> None:
     """Fence NODE now, through its devices (the controller carries it out)."""
     req = parse_fence([node, *(["--off"] if off else [])])
-    asked = run(store, directory, cluster, lambda s, c: fencing.request_fence(s, req, cluster=c))
+    asked = call(store, directory, cluster, fencing.request_fence, req)
     _say(
         f"asked the controller to fence {asked.node} ({asked.action}); "
         f"see `corral stonith history {asked.node}`"
@@ -231,7 +229,7 @@ def history(
     """The fence history, newest first: every device run, who asked, the outcome."""
     if node is not None:
         parse_one_name([node], usage="stonith history [NODE]")
-    entries = run(store, directory, cluster, lambda s, c: fencing.history(s, node, cluster=c))
+    entries = call(store, directory, cluster, fencing.history, node)
     if fmt == "json":
         _json(entries)
         return

@@ -8,9 +8,11 @@ own with ``rc`` 1 (Pacemaker's "unknown error") and their own ``op_status``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 from corral.model.status import (
     OP_CANCELLED,
@@ -40,32 +42,39 @@ class ResultKind(StrEnum):
     CANCELLED = "cancelled"
 
 
-RC_KINDS: dict[int, ResultKind] = {
-    0: ResultKind.SUCCESS,
-    1: ResultKind.ERROR_GENERIC,
-    2: ResultKind.ERROR_ARGS,
-    3: ResultKind.UNIMPLEMENTED,
-    4: ResultKind.PERM,
-    5: ResultKind.NOT_INSTALLED,
-    6: ResultKind.NOT_CONFIGURED,
-    7: ResultKind.NOT_RUNNING,
-    8: ResultKind.PROMOTED,
-    9: ResultKind.FAILED_PROMOTED,
-}
-KIND_RCS: dict[ResultKind, int] = {k: rc for rc, k in RC_KINDS.items()} | {
-    ResultKind.TIMEOUT: 1,
-    ResultKind.CANCELLED: 1,
-}
+RC_KINDS: Final[Mapping[int, ResultKind]] = MappingProxyType(
+    {
+        0: ResultKind.SUCCESS,
+        1: ResultKind.ERROR_GENERIC,
+        2: ResultKind.ERROR_ARGS,
+        3: ResultKind.UNIMPLEMENTED,
+        4: ResultKind.PERM,
+        5: ResultKind.NOT_INSTALLED,
+        6: ResultKind.NOT_CONFIGURED,
+        7: ResultKind.NOT_RUNNING,
+        8: ResultKind.PROMOTED,
+        9: ResultKind.FAILED_PROMOTED,
+    }
+)
+KIND_RCS: Final[Mapping[ResultKind, int]] = MappingProxyType(
+    {k: rc for rc, k in RC_KINDS.items()}
+    | {
+        ResultKind.TIMEOUT: 1,
+        ResultKind.CANCELLED: 1,
+    }
+)
 # Pacemaker's op-status for a completed call with this kind
-KIND_OP_STATUS: dict[ResultKind, int] = {
-    ResultKind.TIMEOUT: OP_TIMEOUT,
-    ResultKind.CANCELLED: OP_CANCELLED,
-    ResultKind.NOT_INSTALLED: OP_NOT_INSTALLED,
-    ResultKind.UNIMPLEMENTED: OP_NOTSUPPORTED,
-    ResultKind.NOT_CONFIGURED: OP_ERROR_HARD,
-    ResultKind.ERROR_ARGS: OP_ERROR_HARD,
-    ResultKind.PERM: OP_ERROR,
-}
+KIND_OP_STATUS: Final[Mapping[ResultKind, int]] = MappingProxyType(
+    {
+        ResultKind.TIMEOUT: OP_TIMEOUT,
+        ResultKind.CANCELLED: OP_CANCELLED,
+        ResultKind.NOT_INSTALLED: OP_NOT_INSTALLED,
+        ResultKind.UNIMPLEMENTED: OP_NOTSUPPORTED,
+        ResultKind.NOT_CONFIGURED: OP_ERROR_HARD,
+        ResultKind.ERROR_ARGS: OP_ERROR_HARD,
+        ResultKind.PERM: OP_ERROR,
+    }
+)
 
 
 def kind_of_rc(rc: int) -> ResultKind:

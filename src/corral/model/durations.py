@@ -8,33 +8,40 @@ Pacemaker accepts a bare number (seconds), a number with a unit (``500ms``,
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
 
 from corral.model.errors import ConfigError
 
-_UNITS_MS = {
-    "": 1000.0,
-    "s": 1000.0,
-    "sec": 1000.0,
-    "secs": 1000.0,
-    "ms": 1.0,
-    "msec": 1.0,
-    "msecs": 1.0,
-    "us": 0.001,
-    "usec": 0.001,
-    "usecs": 0.001,
-    "m": 60_000.0,
-    "min": 60_000.0,
-    "mins": 60_000.0,
-    "h": 3_600_000.0,
-    "hr": 3_600_000.0,
-    "hrs": 3_600_000.0,
-}
+_UNITS_MS: Final[Mapping[str, float]] = MappingProxyType(
+    {
+        "": 1000.0,
+        "s": 1000.0,
+        "sec": 1000.0,
+        "secs": 1000.0,
+        "ms": 1.0,
+        "msec": 1.0,
+        "msecs": 1.0,
+        "us": 0.001,
+        "usec": 0.001,
+        "usecs": 0.001,
+        "m": 60_000.0,
+        "min": 60_000.0,
+        "mins": 60_000.0,
+        "h": 3_600_000.0,
+        "hr": 3_600_000.0,
+        "hrs": 3_600_000.0,
+    }
+)
 
 _PLAIN = re.compile(r"^\s*([+-]?\d+(?:\.\d*)?)\s*([a-z]*)\s*$", re.IGNORECASE)
 _ISO_PART = re.compile(r"(\d+(?:\.\d+)?)([YMWDHS])", re.IGNORECASE)
 
-_ISO_DATE_MS = {"Y": 365 * 86_400_000, "M": 30 * 86_400_000, "W": 7 * 86_400_000, "D": 86_400_000}
-_ISO_TIME_MS = {"H": 3_600_000, "M": 60_000, "S": 1000}
+_ISO_DATE_MS: Final[Mapping[str, int]] = MappingProxyType(
+    {"Y": 365 * 86_400_000, "M": 30 * 86_400_000, "W": 7 * 86_400_000, "D": 86_400_000}
+)
+_ISO_TIME_MS: Final[Mapping[str, int]] = MappingProxyType({"H": 3_600_000, "M": 60_000, "S": 1000})
 
 
 def _iso_ms(text: str) -> int | None:

@@ -33,7 +33,8 @@ import sys
 import types
 import typing
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal, Union, get_args, get_origin
+from types import MappingProxyType
+from typing import Any, Final, Literal, Union, get_args, get_origin
 
 from corral.model import config as m
 from corral.model.errors import ParseError
@@ -41,16 +42,22 @@ from corral.model.errors import ParseError
 Json = Any
 
 # The types a "kind" discriminator picks from, by the name written in JSON.
-_RESOURCE_KINDS: dict[str, type] = {"primitive": m.Primitive, "group": m.Group, "clone": m.Clone}
-_TERM_KINDS: dict[str, type] = {
-    "expression": m.Expression,
-    "date_expression": m.DateExpression,
-    "rule": m.Rule,
-}
-_KIND_NAMES: dict[type, str] = {
-    **{t: k for k, t in _RESOURCE_KINDS.items()},
-    **{t: k for k, t in _TERM_KINDS.items()},
-}
+_RESOURCE_KINDS: Final[Mapping[str, type]] = MappingProxyType(
+    {"primitive": m.Primitive, "group": m.Group, "clone": m.Clone}
+)
+_TERM_KINDS: Final[Mapping[str, type]] = MappingProxyType(
+    {
+        "expression": m.Expression,
+        "date_expression": m.DateExpression,
+        "rule": m.Rule,
+    }
+)
+_KIND_NAMES: Final[Mapping[type, str]] = MappingProxyType(
+    {
+        **{t: k for k, t in _RESOURCE_KINDS.items()},
+        **{t: k for k, t in _TERM_KINDS.items()},
+    }
+)
 
 MODEL_TYPES: tuple[type, ...] = (
     m.Node,
@@ -217,17 +224,19 @@ def resource_from_json(data: Json, *, where: str = "resource") -> m.Resource:
 
 # Config's list members and the type of their items; the attribute sets are
 # ``properties``, ``rsc_defaults`` and ``op_defaults``; ``tags`` is id -> member ids.
-_LISTS: dict[str, Any] = {
-    "nodes": m.Node,
-    "resources": m.Resource,
-    "locations": m.Location,
-    "colocations": m.Colocation,
-    "orders": m.Order,
-    "tickets": m.Ticket,
-    "fencing_levels": m.FencingLevel,
-    "fence_devices": m.FenceDevice,
-    "bundles": m.Bundle,
-}
+_LISTS: Final[Mapping[str, Any]] = MappingProxyType(
+    {
+        "nodes": m.Node,
+        "resources": m.Resource,
+        "locations": m.Location,
+        "colocations": m.Colocation,
+        "orders": m.Order,
+        "tickets": m.Ticket,
+        "fencing_levels": m.FencingLevel,
+        "fence_devices": m.FenceDevice,
+        "bundles": m.Bundle,
+    }
+)
 _ATTR_SETS = ("properties", "rsc_defaults", "op_defaults")
 
 
@@ -246,25 +255,29 @@ def config_from_json(data: Json) -> m.Config:
 # --------------------------------------------------------------------------- store documents
 
 # kind (the store's ``config/<kind>/<id>``) -> the Config member it fills
-KINDS: dict[str, str] = {
-    "nodes": "nodes",
-    "resources": "resources",
-    "locations": "locations",
-    "colocations": "colocations",
-    "orders": "orders",
-    "tickets": "tickets",
-    "fencing-levels": "fencing_levels",
-    "fence-devices": "fence_devices",
-    "bundles": "bundles",
-    "tags": "tags",
-    "properties": "",  # one document per attribute set: cluster, rsc_defaults, op_defaults
-}
+KINDS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "nodes": "nodes",
+        "resources": "resources",
+        "locations": "locations",
+        "colocations": "colocations",
+        "orders": "orders",
+        "tickets": "tickets",
+        "fencing-levels": "fencing_levels",
+        "fence-devices": "fence_devices",
+        "bundles": "bundles",
+        "tags": "tags",
+        "properties": "",  # one document per attribute set: cluster, rsc_defaults, op_defaults
+    }
+)
 # ``config/properties/<set>`` -> the Config attribute set
-PROPERTY_SETS: dict[str, str] = {
-    "cluster": "properties",
-    "rsc_defaults": "rsc_defaults",
-    "op_defaults": "op_defaults",
-}
+PROPERTY_SETS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "cluster": "properties",
+        "rsc_defaults": "rsc_defaults",
+        "op_defaults": "op_defaults",
+    }
+)
 
 
 def to_documents(c: m.Config) -> dict[tuple[str, str], Json]:

@@ -18,8 +18,8 @@ from corral.model import score as scores
 from corral.model.config import Attrs, DateExpression, Expression, Rule
 from corral.model.durations import try_parse_ms
 from corral.model.errors import ConfigError
-from corral.pacemaker.cib_dates import add_duration, date_spec_matches, parse_datetime
 from corral.pacemaker.cib_xml import Doc, Element, norm_role
+from corral.scheduler.dates import date_holds
 
 
 @dataclass(frozen=True)
@@ -145,25 +145,6 @@ def _cmp_typed(a: str, b: str, t: str) -> int:
     return (al > bl) - (al < bl)
 
 
-def eval_date(expr: DateExpression, now: int) -> bool:
-    op = expr.operation.lower()
-    if op == "date_spec":
-        return date_spec_matches(now, expr.date_spec)
-    start = parse_datetime(expr.start)
-    end = parse_datetime(expr.end)
-    if op == "gt":
-        return start is not None and now > start
-    if op == "lt":
-        return end is not None and now < end
-    if op == "in_range":
-        if end is None and start is not None and expr.duration:
-            end = add_duration(start, expr.duration)
-        if start is None and end is None:
-            return False
-        return (start is None or now >= start) and (end is None or now <= end)
-    return False
-
-
 def eval_rule(rule: Rule, ctx: RuleContext) -> bool:
     """Evaluate a model Rule against the context's node attributes and time."""
     results = (_eval_item(x, ctx) for x in rule.expressions)
@@ -176,7 +157,7 @@ def _eval_item(x: Expression | DateExpression | Rule, ctx: RuleContext) -> bool:
     if isinstance(x, Rule):
         return eval_rule(x, ctx)
     if isinstance(x, DateExpression):
-        return eval_date(x, ctx.now)
+        return date_holds(x, ctx.now)
     return compare(ctx.node_attrs.get(x.attribute), x.operation, x.value, x.type)
 
 
@@ -202,7 +183,7 @@ def eval_rule_xml(el: Element, doc: Doc, ctx: RuleContext) -> bool:
                 )
             )
         elif d.tag == "date_expression":
-            results.append(eval_date(_date_expr(d), ctx.now))
+            results.append(date_holds(_date_expr(d), ctx.now))
         elif d.tag == "rsc_expression":
             results.append(_rsc_matches(d, ctx))
         elif d.tag == "op_expression":

@@ -14,12 +14,11 @@ of ``score-attribute``.
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 import re
 
 from corral.model import score as scores
 from corral.model.config import DateExpression, Expression, Rule
+from corral.scheduler.dates import date_holds
 
 _NUM = re.compile(r"^[+-]?\d+(\.\d*)?$")
 
@@ -129,108 +128,3 @@ def _version(v: str) -> tuple[int, ...]:
     while out and out[-1] == 0:
         out.pop()
     return tuple(out)
-
-
-# ---- dates ---------------------------------------------------------------
-
-
-def parse_iso(text: str | None) -> int | None:
-    """An ISO 8601 date/time (``2005-12-31``, ``2005-12-31 13:00:00``,
-    ``2005-12-31T13:00:00Z``, ``2005-001``) as epoch seconds, UTC unless offset."""
-    if not text:
-        return None
-    t = text.strip().replace(" ", "T", 1)
-    m = re.match(
-        r"^(\d{4})-?(\d{2})-?(\d{2})(?:T(\d{2}):?(\d{2})?:?(\d{2})?(?:\.\d+)?)?"
-        r"(Z|[+-]\d{2}:?\d{2})?$",
-        t,
-    )
-    if not m:
-        m2 = re.match(r"^(\d{4})-(\d{3})$", t)
-        if m2:
-            d = dt.datetime(int(m2.group(1)), 1, 1, tzinfo=dt.UTC) + dt.timedelta(
-                days=int(m2.group(2)) - 1
-            )
-            return int(d.timestamp())
-        return None
-    y, mo, d, h, mi, s, tz = m.groups()
-    value = dt.datetime(
-        int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), tzinfo=dt.UTC
-    )
-    if tz and tz != "Z":
-        sign = 1 if tz[0] == "+" else -1
-        digits = tz[1:].replace(":", "")
-        value -= sign * dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
-    return int(value.timestamp())
-
-
-def _add_duration(epoch: int, parts: dict[str, str]) -> int:
-    d = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
-    years = int(parts.get("years", 0) or 0)
-    months = int(parts.get("months", 0) or 0) + 12 * years
-    if months:
-        total = d.month - 1 + months
-        y, mo = d.year + total // 12, total % 12 + 1
-        day = min(d.day, calendar.monthrange(y, mo)[1])
-        d = d.replace(year=y, month=mo, day=day)
-    delta = dt.timedelta(
-        weeks=int(parts.get("weeks", 0) or 0),
-        days=int(parts.get("days", 0) or 0),
-        hours=int(parts.get("hours", 0) or 0),
-        minutes=int(parts.get("minutes", 0) or 0),
-        seconds=int(parts.get("seconds", 0) or 0),
-    )
-    return int((d + delta).timestamp())
-
-
-def _in_spec(value: int, spec: str) -> bool:
-    for part in spec.split(","):
-        part = part.strip()
-        if "-" in part[1:]:
-            lo, hi = part.split("-", 1)
-            if int(lo) <= value <= int(hi):
-                return True
-        elif part and int(part) == value:
-            return True
-    return False
-
-
-def date_spec_holds(epoch: int, spec: dict[str, str]) -> bool:
-    d = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
-    iso = d.isocalendar()
-    fields = {
-        "years": d.year,
-        "months": d.month,
-        "monthdays": d.day,
-        "hours": d.hour,
-        "minutes": d.minute,
-        "seconds": d.second,
-        "yeardays": d.timetuple().tm_yday,
-        "weekyears": iso[0],
-        "weeks": iso[1],
-        "weekdays": iso[2],
-    }
-    for name, value in fields.items():
-        s = spec.get(name)
-        if s is not None and not _in_spec(value, s):
-            return False
-    return True
-
-
-def date_holds(e: DateExpression, now: int) -> bool:
-    op = e.operation.lower()
-    start = parse_iso(e.start)
-    end = parse_iso(e.end)
-    if op == "gt":
-        return start is not None and now > start
-    if op == "lt":
-        return end is not None and now < end
-    if op == "in_range":
-        if end is None and start is not None and e.duration:
-            end = _add_duration(start, e.duration)
-        if start is not None and now < start:
-            return False
-        return not (end is not None and now > end)
-    if op == "date_spec":
-        return date_spec_holds(now, e.date_spec)
-    return False

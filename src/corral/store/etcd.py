@@ -22,7 +22,6 @@ import contextlib
 import logging
 import math
 import socket
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,22 +46,19 @@ from corral.store.base import (
     Store,
     TxnResult,
     Watch,
-    check_key,
-    check_txn,
     lease_id,
 )
+from corral.store.checks import check_key, check_txn
 from corral.store.errors import (
     Compacted,
-    FutureRevision,
-    InvalidKey,
     InvalidURL,
     LeaseExpired,
     StoreClosed,
     StoreError,
-    TooManyOps,
     Unavailable,
-    ValueTooLarge,
 )
+from corral.store.etcd_errors import map_error, retryable
+from corral.store.etcd_lease import KeepAliveStream
 from corral.store.url import float_option, parse_options, redact
 
 log = logging.getLogger(__name__)
@@ -110,45 +106,6 @@ def to_kv(kv: Any) -> KeyValue:
     )
 
 
-def map_error(e: BaseException, what: str, endpoints: str) -> StoreError:
-    """An etcd / gRPC / aetcd error as a StoreError."""
-    if isinstance(e, StoreError):
-        return e
-    cause = e.__cause__ if isinstance(e, aex.ClientError) and e.__cause__ else e
-    if isinstance(cause, grpc.aio.AioRpcError):
-        detail = cause.details() or str(cause.code())
-        code = cause.code()
-    else:
-        detail = str(e) or type(e).__name__
-        code = None
-    low = detail.lower()
-    if "required revision has been compacted" in low:
-        return Compacted(f"{what}: {detail}", revision=0, compact_revision=0)
-    if "future revision" in low:
-        return FutureRevision(f"{what}: {detail}")
-    if "lease not found" in low:
-        return LeaseExpired(f"{what}: {detail}", lease_id=0)
-    if "too large" in low or code == grpc.StatusCode.RESOURCE_EXHAUSTED:
-        return ValueTooLarge(f"{what}: {detail}")
-    if "too many operations" in low:
-        return TooManyOps(f"{what}: {detail}")
-    if "duplicate key" in low:
-        return InvalidKey(f"{what}: {detail}")
-    transient = code in (None, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
-    if transient or any(t in low for t in TRANSIENT_DETAILS):
-        return Unavailable(
-            f"etcd at {endpoints} unavailable ({what}): {detail}", endpoint=endpoints
-        )
-    return StoreError(f"etcd ({what}): {detail}")
-
-
-TRANSIENT_DETAILS = ("no leader", "leader changed", "timed out", "unavailable", "not ready")
-
-
-def retryable(err: StoreError) -> bool:
-    return isinstance(err, Unavailable)
-
-
 class _Client(aetcd.Client):
     """aetcd's client on a channel we build (multi-endpoint target, TLS, options)."""
 
@@ -181,89 +138,6 @@ class _Client(aetcd.Client):
             rpc.WatchStub(self.channel), timeout=self._timeout, metadata=self.metadata
         )
         self._connected.set()
-
-
-class _KeepAliveStream:
-    """Lease refreshes multiplexed on one LeaseKeepAlive stream, re-opened after errors.
-
-    One writer task writes the requests (a caller that gives up never cancels a write,
-    which would end the stream for everybody); one reader task hands out the answers."""
-
-    def __init__(self, store: EtcdStore) -> None:
-        self.store = store
-        self.call: Any = None
-        self.reader: asyncio.Task[None] | None = None
-        self.writer: asyncio.Task[None] | None = None
-        self.outbox: asyncio.Queue[int] = asyncio.Queue()
-        self.waiting: dict[int, deque[asyncio.Future[int]]] = defaultdict(deque)
-
-    async def refresh(self, lid: int, timeout: float) -> int:
-        """The TTL etcd granted (0: the lease is gone)."""
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[int] = loop.create_future()
-        fut.add_done_callback(lambda f: f.cancelled() or f.exception())
-        if self.writer is None or self.writer.done():
-            self.writer = loop.create_task(self._write())
-        self.waiting[lid].append(fut)
-        self.outbox.put_nowait(lid)
-        return await asyncio.wait_for(fut, timeout)
-
-    async def _write(self) -> None:
-        while True:
-            lid = await self.outbox.get()
-            if self.call is None:
-                client = self.store.client
-                await client.connect()
-                self.call = client.leasestub.LeaseKeepAlive(
-                    metadata=client.metadata, wait_for_ready=True
-                )
-                self.reader = asyncio.get_running_loop().create_task(self._read(self.call))
-            call = self.call
-            try:
-                await call.write(rpc.LeaseKeepAliveRequest(ID=lid))
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                self._fail(call, e)
-
-    async def _read(self, call: Any) -> None:
-        try:
-            while True:
-                resp = await call.read()
-                if resp is grpc.aio.EOF:
-                    raise ConnectionError("keepalive stream ended")
-                queue = self.waiting.get(resp.ID)
-                if queue:
-                    fut = queue.popleft()
-                    if not fut.done():
-                        fut.set_result(int(resp.TTL))
-        except asyncio.CancelledError:
-            self._fail(call, StoreClosed("store closed"))
-            raise
-        except BaseException as e:
-            self._fail(call, e)
-
-    def _fail(self, call: Any, e: BaseException) -> None:
-        if call is not self.call:
-            return
-        self.call = None
-        with contextlib.suppress(Exception):
-            call.cancel()
-        err = map_error(e, "lease keepalive", self.store.endpoints_text)
-        for queue in self.waiting.values():
-            for fut in queue:
-                if not fut.done():
-                    fut.set_exception(err)
-        self.waiting.clear()
-
-    async def close(self) -> None:
-        if self.call is not None:
-            self._fail(self.call, StoreClosed("store closed"))
-        for task in (self.writer, self.reader):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
 
 
 class EtcdStore(Store):
@@ -300,7 +174,7 @@ class EtcdStore(Store):
             timeout=math.ceil(timeout),
             options=options,
         )
-        self._keepalive = _KeepAliveStream(self)
+        self._keepalive = KeepAliveStream(self)
 
     def _target(self) -> str:
         hosts = [h for h, _ in self.endpoints]

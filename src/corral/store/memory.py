@@ -6,6 +6,12 @@ history since the last compaction (each event with the key's previous state, so 
 an old revision rolls the current state back), and leases, which expire on the event loop's
 monotonic clock (a timer at the earliest deadline, and a check before every operation).
 All mutation happens synchronously on the event loop, so every operation is atomic.
+
+``_NAMED`` below is corral's one deliberate piece of module-level mutable state: a
+process-wide registry is what ``memory://<name>`` means (two ``open_store`` calls with the
+same name, e.g. a controller and an agent in one test process, must see one keyspace, and
+nothing else could hand them the same object). It holds its spaces weakly, so it keeps
+nothing alive: a space lives only while one of its Stores does.
 """
 
 from __future__ import annotations
@@ -33,14 +39,13 @@ from corral.store.base import (
     Store,
     TxnResult,
     Watch,
-    check_key,
-    check_txn,
     lease_id,
 )
+from corral.store.checks import check_key, check_txn
 from corral.store.errors import Compacted, FutureRevision, LeaseExpired, StoreClosed
 
 # Named spaces shared by Stores of this process (``memory://<name>``). Weak: a space is
-# dropped when its last Store is garbage. This is the documented purpose of named spaces.
+# dropped when its last Store is garbage.
 _NAMED: weakref.WeakValueDictionary[str, MemorySpace] = weakref.WeakValueDictionary()
 
 

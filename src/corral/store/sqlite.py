@@ -39,10 +39,9 @@ from corral.store.base import (
     Store,
     TxnResult,
     Watch,
-    check_key,
-    check_txn,
     lease_id,
 )
+from corral.store.checks import check_key, check_txn
 from corral.store.errors import (
     Compacted,
     InvalidURL,

@@ -21,8 +21,8 @@ from corral.store.base import (
     Put,
     Snapshot,
     TxnResult,
-    prefix_end,
 )
+from corral.store.checks import prefix_end
 from corral.store.errors import Compacted, FutureRevision, LeaseExpired
 
 T = TypeVar("T")
