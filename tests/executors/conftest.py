@@ -42,7 +42,7 @@ def free_port() -> int:
 # a test agent: `start` forks a child into its own process group and hangs; `stop` and
 # `monitor` are instant; every call records its environment
 SLOW_AGENT = """#!/bin/sh
-env > "$OCF_RESKEY_envfile.$1"
+[ -n "$OCF_RESKEY_envfile" ] && env > "$OCF_RESKEY_envfile.$1"
 case "$1" in
   start) sleep 300 & echo $! > "$OCF_RESKEY_childpid"; sleep 300 ;;
   meta-data) cat <<'XML'

@@ -176,7 +176,9 @@ async def fetch_metadata(
         "SHELL": "/bin/bash",
         "LC_ALL": "C",
     }
-    out = await spawn.run([path, "meta-data"], env=env, timeout_s=timeout_s, max_output=4 << 20)
+    out = await spawn.run(
+        [path, "meta-data"], env=env, cwd="/", timeout_s=timeout_s, max_output=4 << 20
+    )
     if out.rc is None:
         why = "timed out" if out.timed_out else out.start_error
         raise CorralError(f"{name}: meta-data failed: {why}", code="agent-metadata-failed")
