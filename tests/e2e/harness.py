@@ -4,6 +4,7 @@ ground truth of where a resource runs."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -18,6 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from corral.commands.config_store import read_config
+from corral.commands.nodes import STANDBY, unstandby
+from corral.commands.resources import RUNNING_ROLES, cleanup_resource, delete_resource
+from corral.model.errors import CorralError
+from corral.store import open_store
 
 CORRAL = [sys.executable, "-m", "corral.cli.main"]
 
@@ -162,13 +169,72 @@ class LocalCluster:
         p = Path(self.node(name)["state_dir"]) / "watchdog" / "watchdog.log"
         return p.read_text() if p.exists() else ""
 
-    def logs(self) -> str:
-        out = []
+    def logs(self, tail: int = 6000) -> str:
+        """The end of every daemon's log (and each watchdog's own record), for a report."""
+        where = self.store or "sqlite"
+        out = [f"=== local cluster {self.name} in {self.directory} (store {where})"]
         for n in self.info.get("nodes", []):
-            for role, path in n["logs"].items():
+            paths = dict(n["logs"])
+            paths["watchdog.log"] = str(Path(n["state_dir"]) / "watchdog" / "watchdog.log")
+            for role, path in paths.items():
                 with contextlib.suppress(OSError):
-                    out.append(f"--- {n['name']} {role}\n" + Path(path).read_text()[-3000:])
+                    text = Path(path).read_text(errors="replace")
+                    cut = f"[... {len(text) - tail} chars before]\n" if len(text) > tail else ""
+                    out.append(f"--- {n['name']} {role} ({path})\n{cut}{text[-tail:]}")
         return "\n".join(out)
+
+    def reset(self, timeout: float = 30) -> None:
+        """Back to an empty cluster between tests sharing it: every resource deleted
+        (with the constraints naming it) and stopped, its history cleaned, no node in
+        standby. Raises AssertionError if that does not happen within ``timeout``."""
+        asyncio.run(self._clear_config())
+        wait_for(lambda: self.nodes_running("http.server") == [], timeout, "resources stopped")
+        wait_for(lambda: asyncio.run(self._settled()), timeout, "history of stopped resources")
+        asyncio.run(self._clear_history())
+
+    async def _with_store(self, fn: Callable[[Any], Any]) -> Any:
+        s = await open_store(self.info["store"])
+        try:
+            return await fn(s)
+        finally:
+            await s.close()
+
+    async def _clear_config(self) -> None:
+        async def go(s: Any) -> None:
+            config = (await read_config(s, self.name)).config
+            for r in config.resources:
+                await delete_resource(s, r.id, cluster=self.name)
+            for n in config.nodes:
+                if STANDBY in n.attributes:
+                    await unstandby(s, n.uname, cluster=self.name)
+
+        await self._with_store(go)
+
+    async def _settled(self) -> bool:
+        """No action in flight and no history record of a running resource."""
+        root = f"/corral/{self.name}/"
+
+        async def go(s: Any) -> bool:
+            if list(await s.range(root + "actions/")):
+                return False
+            for kv in await s.range(root + "status/ops/"):
+                with contextlib.suppress(ValueError, AttributeError):
+                    if kv.json().get("role") in RUNNING_ROLES:
+                        return False
+            return True
+
+        return bool(await self._with_store(go))
+
+    async def _clear_history(self) -> None:
+        root = f"/corral/{self.name}/status/ops/"
+
+        async def go(s: Any) -> None:
+            rscs = {kv.key[len(root) :].partition("/")[2] for kv in await s.range(root)}
+            for rsc in sorted(r for r in rscs if r):
+                with contextlib.suppress(CorralError):  # gone meanwhile
+                    await cleanup_resource(s, rsc, cluster=self.name)
+
+        await self._with_store(go)
 
     def web(self, rsc: str, host: str, port: int, *extra: str) -> str:
         """Create a process resource serving HTTP on host:port; returns its marker."""

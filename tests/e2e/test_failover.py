@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 
@@ -41,8 +42,8 @@ def test_whole_node_killed(cluster: LocalCluster) -> None:
     assert {n["name"]: n["state"] for n in st["nodes"]}[node] == "offline"
 
 
-def test_agent_sigkilled(sqlite_cluster: LocalCluster) -> None:
-    c = sqlite_cluster
+def test_agent_sigkilled(cluster: LocalCluster) -> None:
+    c = cluster
     host, port, marker, node = _start_web(c)
     sampler = Sampler(c, marker).start()
     try:
@@ -55,8 +56,8 @@ def test_agent_sigkilled(sqlite_cluster: LocalCluster) -> None:
     assert "FIRED" in c.watchdog_log(node)
 
 
-def test_agent_sigstopped_longer_than_lease(sqlite_cluster: LocalCluster) -> None:
-    c = sqlite_cluster
+def test_agent_sigstopped_longer_than_lease(cluster: LocalCluster) -> None:
+    c = cluster
     host, port, marker, node = _start_web(c)
     sampler = Sampler(c, marker).start()
     try:
@@ -78,14 +79,11 @@ def test_agent_sigstopped_longer_than_lease(sqlite_cluster: LocalCluster) -> Non
     assert last_on < first_else
 
 
-def test_leader_killed_another_finishes(sqlite_cluster: LocalCluster) -> None:
-    c = sqlite_cluster
+def test_leader_killed_another_finishes(cluster: LocalCluster) -> None:
+    c = cluster
     leader = wait_for(c.leader, 10, "a leader")
     c.corral("node", "standby", leader)  # nothing runs with the leader: only its death
-    pid = c.controller_pid(leader)
-    import os
-
-    os.kill(pid, signal.SIGKILL)
+    os.kill(c.controller_pid(leader), signal.SIGKILL)
     port = free_port()
     marker = c.web("web", "127.0.0.3", port)
     wait_for(lambda: c.leader() not in (None, leader), 15, "another leader")

@@ -25,15 +25,23 @@ def _restarted(c: LocalCluster, node: str, marker: str, old: int) -> int | None:
     return pids[0] if pids else None
 
 
-def test_failing_monitor_restarts_then_moves(sqlite_cluster: LocalCluster) -> None:
-    c = sqlite_cluster
+def _started(c: LocalCluster, node: str, port: int) -> None:
+    """web answers on ``node`` and its start is recorded (its monitor runs from then)."""
+    wait_for(lambda: http_ok("127.0.0.4", port), 10, "web to answer")
+    wait_for(lambda: c.where("web") == [node], 10, f"status to show web started on {node}")
+
+
+def test_failing_monitor_restarts_then_moves(shared_cluster: LocalCluster) -> None:
+    c = shared_cluster
     port = free_port()
     marker = c.web("web", "127.0.0.4", port, "meta", "migration-threshold=2")
     node = wait_for(lambda: c.nodes_running(marker), 20, "web to run")[0]
+    _started(c, node, port)  # a failure of its MONITOR, not of its start
     # 1st failure: restart in place
     first = wait_for(lambda: _pids_of(c, node, marker), 5, "web's pid")[0]
     kill_quietly(first, signal.SIGKILL)
     second = wait_for(lambda: _restarted(c, node, marker, first), 15, "web restarted in place")
+    _started(c, node, port)
     # 2nd failure reaches migration-threshold=2: it moves
     kill_quietly(second, signal.SIGKILL)
     other = wait_for(
@@ -44,9 +52,8 @@ def test_failing_monitor_restarts_then_moves(sqlite_cluster: LocalCluster) -> No
     assert any(f["rsc"] == "web" for f in c.status()["failed_actions"])
 
 
-def test_standby_empties_unstandby_keeps_sticky(sqlite_cluster: LocalCluster) -> None:
-    c = sqlite_cluster
-    c.corral("resource", "defaults", "resource-stickiness=100", check=False)
+def test_standby_empties_unstandby_keeps_sticky(shared_cluster: LocalCluster) -> None:
+    c = shared_cluster
     port = free_port()
     marker = c.web("web", "127.0.0.5", port, "meta", "resource-stickiness=100")
     node = wait_for(lambda: c.nodes_running(marker), 20, "web to run")[0]
@@ -64,8 +71,8 @@ def test_standby_empties_unstandby_keeps_sticky(sqlite_cluster: LocalCluster) ->
     assert c.nodes_running(marker) == other
 
 
-def test_order_holds_across_nodes(sqlite_cluster: LocalCluster) -> None:
-    c = sqlite_cluster
+def test_order_holds_across_nodes(shared_cluster: LocalCluster) -> None:
+    c = shared_cluster
     pa, pb = free_port(), free_port()
     ma = c.web("a", "127.0.0.6", pa, "--disabled")
     mb = c.web("b", "127.0.0.7", pb, "--disabled")  # no start of b before the order exists
