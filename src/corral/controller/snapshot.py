@@ -212,21 +212,33 @@ def history_of(rsc: str, node: str, doc: dict[str, Any]) -> ResourceHistory:
     )
 
 
-def fail_attributes(rsc: str, doc: dict[str, Any]) -> dict[str, str]:
+def fail_attributes(rsc: str, doc: dict[str, Any], *, start_fatal: bool = True) -> dict[str, str]:
+    """The fail-count attributes Pacemaker's controller would have set for ``rsc``.
+
+    Pacemaker's ``start-failure-is-fatal`` (default true) is applied here, where its
+    controller applies it: a failed start sets that fail count to INFINITY, so the
+    scheduler keeps the resource off the node instead of retrying it there."""
     out: dict[str, str] = {}
     last = doc.get("last_failure") or {}
     when = str(int(float(last.get("start", 0) or 0)))
     for opkey, count in (doc.get("fail_counts") or {}).items():
         if int(count) > 0:
-            out[f"fail-count-{rsc}#{opkey}"] = str(int(count))
+            fatal = start_fatal and str(opkey).startswith("start_")
+            out[f"fail-count-{rsc}#{opkey}"] = "INFINITY" if fatal else str(int(count))
             out[f"last-failure-{rsc}#{opkey}"] = when
     return out
+
+
+def start_failure_is_fatal(config: Config) -> bool:
+    value = config.prop("start-failure-is-fatal", "true") or "true"
+    return value.strip().lower() in ("true", "yes", "on", "1", "y")
 
 
 def to_status(view: ClusterView, *, unclean: set[str], now: float) -> Status:
     """The model Status of ``view``; ``unclean``: lost nodes still waiting for their
     watchdog (kept with their history, marked unclean)."""
     status = Status(execution_date=int(now), dc=(view.leader or {}).get("name"))
+    start_fatal = start_failure_is_fatal(view.config)
     for name in view.known_nodes():
         member = name in view.members
         rec = view.node_records.get(name, {})
@@ -241,7 +253,7 @@ def to_status(view: ClusterView, *, unclean: set[str], now: float) -> Status:
             for (node, rsc), doc in view.ops.items():
                 if node == name:
                     ns.history[rsc] = history_of(rsc, name, doc)
-                    attrs.update(fail_attributes(rsc, doc))
+                    attrs.update(fail_attributes(rsc, doc, start_fatal=start_fatal))
         ns.attributes = attrs
         status.nodes[name] = ns
     return status
