@@ -136,16 +136,7 @@ def move(
         )
     if promoted and not (isinstance(found.top, Clone) and found.top.promotable):
         p.add("--promoted is for promotable clones", element=rsc, code="bad-argument")
-    config.locations = [c for c in config.locations if c.id != ident]
-    config.locations.append(
-        Location(
-            id=ident,
-            rsc=rsc,
-            node=node,
-            score=scores.INFINITY,
-            role="Promoted" if promoted else "Started",
-        )
-    )
+    _put_cli_location(config, ident, rsc, node, scores.INFINITY, promoted)
     return ident
 
 
@@ -164,17 +155,17 @@ def ban(
     ident = tree.sanitize_id(f"{CLI_BAN}{rsc}-on-{node}")
     if tree.require(p, config, rsc) is None:
         return ident
-    config.locations = [c for c in config.locations if c.id != ident]
-    config.locations.append(
-        Location(
-            id=ident,
-            rsc=rsc,
-            node=node,
-            score=scores.MINUS_INFINITY,
-            role="Promoted" if promoted else "Started",
-        )
-    )
+    _put_cli_location(config, ident, rsc, node, scores.MINUS_INFINITY, promoted)
     return ident
+
+
+def _put_cli_location(
+    config: Config, ident: str, rsc: str, node: str, score: int, promoted: bool
+) -> None:
+    """The location move/ban leave behind, replacing an earlier one of the same id."""
+    config.locations = [c for c in config.locations if c.id != ident]
+    role = "Promoted" if promoted else "Started"
+    config.locations.append(Location(id=ident, rsc=rsc, node=node, score=score, role=role))
 
 
 def clear(config: Config, p: Problems, rsc: str, node: str | None = None) -> list[str]:
